@@ -1,0 +1,33 @@
+/** The CLI: a thin shell over library functions. Only this folder imports commander. */
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { exitCodeFor } from './exit.js';
+import { registerConfig } from './commands/config.js';
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('mdcache')
+    .description('Market-data order-book cache and the proving ground that shows it is safe to ship.')
+    .version(VERSION, '-V, --version')
+    .option('--no-color', 'disable colours (also honours NO_COLOR)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerConfig(program);
+  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--no-color')) process.env.NO_COLOR = '1';
+  let code = 0;
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const { code: c, message } = exitCodeFor(err);
+    if (message && !(err instanceof CommanderError)) process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+    code = c;
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,19 @@
+/** Renders the default md_cache config as commented YAML. */
+import { MD_CACHE_DEFAULTS, MD_CACHE_DOCS } from './md-cache.js';
+
+export function renderDefaultConfig(): string {
+  const lines = ['# mdcache default configuration (every key optional; ranges in brackets)', 'md_cache:'];
+  for (const [key, value] of Object.entries(MD_CACHE_DEFAULTS)) {
+    if (key === 'retry') {
+      lines.push('  retry:');
+      for (const [k, v] of Object.entries(value as object)) lines.push(pad(`    ${k}: ${v}`) + `# ${MD_CACHE_DOCS[`retry.${k}`]}`);
+      continue;
+    }
+    lines.push(pad(`  ${key}: ${value}`) + `# ${MD_CACHE_DOCS[key]}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function pad(s: string): string {
+  return s.padEnd(34) + (s.length >= 34 ? ' ' : '');
+}

@@ -1,0 +1,113 @@
+/** The `md_cache:` block: the cache engine's configuration, its defaults and allowed ranges. */
+import { Reader, type Obj } from './reader.js';
+
+export interface RetryConfig {
+  /** Attempts per refresh, including the first. */
+  max_attempts: number;
+  /** Backoff base: attempt n waits uniform(0, min(max_ms, base_ms * 2^(n-1))) ("full jitter"). */
+  base_ms: number;
+  max_ms: number;
+}
+
+export interface MdCacheConfig {
+  enabled: boolean;
+  ttl_ms: number;
+  max_depth: number;
+  stale_ok: boolean;
+  invalidate_on_ws_gap_ms: number;
+  max_inflight_refresh: number;
+  /** Best bid/ask move, in exchange ticks, against the last served book that invalidates the entry. */
+  jump_ticks: number;
+  /** Hard bound: an entry older than this is never served. */
+  max_stale_ms: number;
+  /** Start a hedged refresh when one has been in flight this long (needs max_inflight_refresh > 1; 0 = off). */
+  hedge_after_ms: number;
+  /** LRU bound on the number of cached symbols. */
+  max_symbols: number;
+  /** Each refresh attempt is aborted after this long. */
+  refresh_timeout_ms: number;
+  retry: RetryConfig;
+}
+
+export const MD_CACHE_DEFAULTS: Readonly<MdCacheConfig> = Object.freeze({
+  enabled: false,
+  ttl_ms: 100,
+  max_depth: 50,
+  stale_ok: true,
+  invalidate_on_ws_gap_ms: 300,
+  max_inflight_refresh: 1,
+  jump_ticks: 5,
+  max_stale_ms: 1000,
+  hedge_after_ms: 0,
+  max_symbols: 10_000,
+  refresh_timeout_ms: 500,
+  retry: Object.freeze({ max_attempts: 3, base_ms: 10, max_ms: 200 }),
+});
+
+/** One line per key, for `mdcache config defaults` and the README. */
+export const MD_CACHE_DOCS: Record<string, string> = {
+  enabled: 'false = pass-through: every get calls refresh (status bypass)',
+  ttl_ms: 'age up to which an entry is fresh [10, 5000]',
+  max_depth: 'cap on the depth requested from refresh [1, 200]',
+  stale_ok: 'serve an expired entry at once and refresh in the background',
+  invalidate_on_ws_gap_ms: 'no feed message for this long invalidates the symbol [50, 10000]',
+  max_inflight_refresh: 'refreshes in flight per symbol at most (single-flight when 1) [1, 16]',
+  jump_ticks: 'best bid/ask move vs the last served book, in exchange ticks, that invalidates [1, 10000]',
+  max_stale_ms: 'hard bound: an older entry is never served; must be >= ttl_ms [10, 600000]',
+  hedge_after_ms: 'start a hedged refresh after this long in flight; 0 = off; needs max_inflight_refresh > 1 [0, 60000]',
+  max_symbols: 'LRU bound on cached symbols [1, 10000000]',
+  refresh_timeout_ms: 'each refresh attempt is aborted after this long [1, 600000]',
+  'retry.max_attempts': 'attempts per refresh including the first [1, 20]',
+  'retry.base_ms': 'backoff base for exponential backoff with full jitter [0, 60000]',
+  'retry.max_ms': 'backoff cap; must be >= retry.base_ms [0, 600000]',
+};
+
+const KEYS = Object.keys(MD_CACHE_DEFAULTS);
+const RETRY_KEYS = Object.keys(MD_CACHE_DEFAULTS.retry);
+
+/** Reads an `md_cache` block (already parsed from YAML) at `path`, recording problems in `r`. */
+export function readMdCache(r: Reader, raw: unknown, path = 'md_cache'): MdCacheConfig {
+  const o = r.object(raw, path);
+  const d = MD_CACHE_DEFAULTS;
+  if (o) r.unknownKeys(o, path, KEYS);
+  const retryObj: Obj | undefined = r.object(o?.retry, `${path}.retry`);
+  if (retryObj) r.unknownKeys(retryObj, `${path}.retry`, RETRY_KEYS);
+  const rp = `${path}.retry`;
+  const cfg: MdCacheConfig = {
+    enabled: r.boolean(o, 'enabled', path, d.enabled),
+    ttl_ms: r.number(o, 'ttl_ms', path, d.ttl_ms, { min: 10, max: 5000 }),
+    max_depth: r.number(o, 'max_depth', path, d.max_depth, { min: 1, max: 200, integer: true }),
+    stale_ok: r.boolean(o, 'stale_ok', path, d.stale_ok),
+    invalidate_on_ws_gap_ms: r.number(o, 'invalidate_on_ws_gap_ms', path, d.invalidate_on_ws_gap_ms, { min: 50, max: 10_000 }),
+    max_inflight_refresh: r.number(o, 'max_inflight_refresh', path, d.max_inflight_refresh, { min: 1, max: 16, integer: true }),
+    jump_ticks: r.number(o, 'jump_ticks', path, d.jump_ticks, { min: 1, max: 10_000, integer: true }),
+    max_stale_ms: r.number(o, 'max_stale_ms', path, d.max_stale_ms, { min: 10, max: 600_000 }),
+    hedge_after_ms: r.number(o, 'hedge_after_ms', path, d.hedge_after_ms, { min: 0, max: 60_000 }),
+    max_symbols: r.number(o, 'max_symbols', path, d.max_symbols, { min: 1, max: 10_000_000, integer: true }),
+    refresh_timeout_ms: r.number(o, 'refresh_timeout_ms', path, d.refresh_timeout_ms, { min: 1, max: 600_000 }),
+    retry: {
+      max_attempts: r.number(retryObj, 'max_attempts', rp, d.retry.max_attempts, { min: 1, max: 20, integer: true }),
+      base_ms: r.number(retryObj, 'base_ms', rp, d.retry.base_ms, { min: 0, max: 60_000 }),
+      max_ms: r.number(retryObj, 'max_ms', rp, d.retry.max_ms, { min: 0, max: 600_000 }),
+    },
+  };
+  // Cross-field rules; only when both sides were given or defaulted validly.
+  const ttlGiven = o?.ttl_ms;
+  if (o?.max_stale_ms !== undefined || ttlGiven !== undefined) {
+    if (cfg.max_stale_ms < cfg.ttl_ms) {
+      r.add(`${path}.max_stale_ms`, `${cfg.max_stale_ms} must be >= ttl_ms (${cfg.ttl_ms})`);
+    }
+  }
+  if (cfg.retry.max_ms < cfg.retry.base_ms) {
+    r.add(`${rp}.max_ms`, `${cfg.retry.max_ms} must be >= retry.base_ms (${cfg.retry.base_ms})`);
+  }
+  if (cfg.hedge_after_ms > 0 && cfg.max_inflight_refresh < 2 && o?.hedge_after_ms !== undefined) {
+    r.add(`${path}.hedge_after_ms`, `${cfg.hedge_after_ms} needs max_inflight_refresh >= 2 (got ${cfg.max_inflight_refresh}); use 0 to turn hedging off`);
+  }
+  return cfg;
+}
+
+/** Fills defaults into a partial config (for library users who build configs in code). */
+export function mdCacheConfig(partial: Partial<Omit<MdCacheConfig, 'retry'>> & { retry?: Partial<RetryConfig> } = {}): MdCacheConfig {
+  return { ...MD_CACHE_DEFAULTS, ...partial, retry: { ...MD_CACHE_DEFAULTS.retry, ...(partial.retry ?? {}) } };
+}

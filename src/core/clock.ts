@@ -1,0 +1,217 @@
+/**
+ * Time is injected everywhere: this file is the only place in src/ that touches the host's clocks or timers.
+ * VirtualClock is a discrete-event clock for simulation and tests; RealClock drives live runs.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface TimerHandle {
+  readonly __timer: true;
+}
+
+export interface Clock {
+  /** Monotonic milliseconds (fractional allowed). */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(h: TimerHandle | undefined): void;
+  /** Resolves after `ms`; rejects with an AbortError when `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export function abortError(signal?: AbortSignal): Error {
+  const reason = signal?.reason;
+  if (reason instanceof Error) return reason;
+  const err = new Error(typeof reason === 'string' ? reason : 'The operation was aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clock.clearTimeout(h);
+      reject(abortError(signal));
+    };
+    const h = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+interface RealHandle extends TimerHandle {
+  t: ReturnType<typeof globalThis.setTimeout>;
+}
+
+export class RealClock implements Clock {
+  now(): number {
+    return performance.now();
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const h = { __timer: true, t: globalThis.setTimeout(fn, Math.max(0, ms)) } as RealHandle;
+    return h;
+  }
+  clearTimeout(h: TimerHandle | undefined): void {
+    if (h) globalThis.clearTimeout((h as RealHandle).t);
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepOn(this, ms, signal);
+  }
+}
+
+interface VirtualTimer extends TimerHandle {
+  at: number;
+  seq: number;
+  fn: (() => void) | null;
+  index: number;
+}
+
+/** Lets promise continuations (microtasks and chained then()s) run before the next timer fires. */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Discrete-event clock. Timers fire in time order, ties in scheduling order; between timers the microtask
+ * queue drains so async code observes a consistent "now".
+ */
+export class VirtualClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private heap: VirtualTimer[] = [];
+  private running = false;
+
+  constructor(start = 0) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    const timer: VirtualTimer = { __timer: true, at: this.t + delay, seq: this.seq++, fn, index: -1 };
+    this.push(timer);
+    return timer;
+  }
+
+  clearTimeout(h: TimerHandle | undefined): void {
+    const timer = h as VirtualTimer | undefined;
+    if (!timer || timer.index < 0) return;
+    timer.fn = null;
+    this.removeAt(timer.index);
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepOn(this, ms, signal);
+  }
+
+  /** Number of pending timers. */
+  pending(): number {
+    return this.heap.length;
+  }
+
+  /** Time of the next pending timer, or undefined. */
+  nextAt(): number | undefined {
+    return this.heap[0]?.at;
+  }
+
+  /** Runs every timer due up to now+ms, in order, then sets now to now+ms. */
+  async advance(ms: number): Promise<void> {
+    await this.advanceTo(this.t + Math.max(0, ms));
+  }
+
+  async advanceTo(target: number): Promise<void> {
+    if (this.running) throw new Error('VirtualClock.advance is not re-entrant');
+    this.running = true;
+    try {
+      await settle();
+      for (;;) {
+        const next = this.heap[0];
+        if (!next || next.at > target) break;
+        this.removeAt(0);
+        if (next.at > this.t) this.t = next.at;
+        const fn = next.fn;
+        next.fn = null;
+        fn?.();
+        await settle();
+      }
+      if (target > this.t) this.t = target;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Runs timers until none is left (or `maxTimers` have run, which guards against self-rescheduling loops). */
+  async runUntilIdle(maxTimers = 1_000_000): Promise<void> {
+    let n = 0;
+    await settle();
+    while (this.heap.length > 0) {
+      if (n++ >= maxTimers) throw new Error(`VirtualClock.runUntilIdle: still busy after ${maxTimers} timers`);
+      await this.advanceTo(this.heap[0]!.at);
+    }
+  }
+
+  // --- binary heap ordered by (at, seq) ---
+  private less(a: VirtualTimer, b: VirtualTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+  private push(x: VirtualTimer): void {
+    x.index = this.heap.length;
+    this.heap.push(x);
+    this.up(x.index);
+  }
+  private removeAt(i: number): void {
+    const h = this.heap;
+    const removed = h[i]!;
+    const last = h.pop()!;
+    removed.index = -1;
+    if (i < h.length) {
+      h[i] = last;
+      last.index = i;
+      this.down(i);
+      this.up(i);
+    }
+  }
+  private up(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+  private swap(i: number, j: number): void {
+    const h = this.heap;
+    const a = h[i]!;
+    const b = h[j]!;
+    h[i] = b;
+    h[j] = a;
+    a.index = j;
+    b.index = i;
+  }
+}
+
+/** Wall-clock timestamp for run metadata only (never for measurement). */
+export function wallClockIso(): string {
+  return new Date().toISOString();
+}
+
+/** Wall-clock milliseconds for measuring how long a whole run took on the host. */
+export function hostElapsedMs(): number {
+  return performance.now();
+}

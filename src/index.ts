@@ -1,0 +1,11 @@
+/** Public library API. */
+export { VirtualClock, RealClock } from './core/clock.js';
+export type { Clock, TimerHandle } from './core/clock.js';
+export { Rng, rngStream } from './core/rng.js';
+export { ConfigError, RefreshError, UsageError, TimeoutError } from './core/errors.js';
+export type { Problem } from './core/errors.js';
+export { parseConfig, loadConfig } from './config/load.js';
+export type { Config } from './config/load.js';
+export { MD_CACHE_DEFAULTS, mdCacheConfig } from './config/md-cache.js';
+export type { MdCacheConfig, RetryConfig } from './config/md-cache.js';
+export type * from './results/types.js';

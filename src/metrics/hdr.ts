@@ -1,0 +1,47 @@
+/**
+ * HDR histograms (hdr-histogram-js, 3 significant digits, pure JS). Latencies are recorded as integer
+ * microseconds so sub-millisecond values keep their resolution; summaries are reported in milliseconds.
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { Percentiles } from '../results/types.js';
+
+export type Histogram = hdr.Histogram;
+
+/** Unit scale: values recorded are `x * scale` rounded (1000 ⇒ µs for ms inputs). */
+export interface ScaledHistogram {
+  readonly hist: Histogram;
+  readonly scale: number;
+}
+
+export function createHistogram(): Histogram {
+  return hdr.build({ numberOfSignificantValueDigits: 3, autoResize: true, bitBucketSize: 32, useWebAssembly: false });
+}
+
+/** Records a value (ms, ticks, ...) scaled into an integer; negative values are clamped to 0. */
+export function recordScaled(h: Histogram, value: number, scale: number): void {
+  const v = Math.round(value * scale);
+  h.recordValue(v > 0 ? v : 0);
+}
+
+/** Percentile summary of a histogram whose values were recorded with `scale` (e.g. 1000 for ms→µs). */
+export function summarize(h: Histogram, scale: number): Percentiles {
+  const count = h.totalCount;
+  if (count === 0) return { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, count: 0 };
+  const at = (p: number): number => round3(h.getValueAtPercentile(p) / scale);
+  return {
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    p999: at(99.9),
+    max: round3(h.maxValue / scale),
+    mean: round3(h.mean / scale),
+    count,
+  };
+}
+
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export { hdr };

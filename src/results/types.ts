@@ -1,0 +1,104 @@
+/** The `mdcache.results/v1` document written by `bench` (and read by gate, report, compare). */
+
+export const RESULTS_SCHEMA = 'mdcache.results/v1' as const;
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+  count: number;
+}
+
+export interface RunInfo {
+  id: string;
+  started_at: string;
+  wall_ms: number;
+  host: string;
+  version: string;
+  /** The exact command line that reproduces the run. */
+  command: string;
+  /** `virtual` (discrete-event clock) or `real`. */
+  clock: 'virtual' | 'real';
+}
+
+export interface CacheResult {
+  hit_ratio: number;
+  fresh_ratio: number;
+  stale_ratio: number;
+  miss_ratio: number;
+  gets: number;
+  refreshes: number;
+  refresh_failures: number;
+  evictions: number;
+  invalidations: Record<string, number>;
+  /** Age of the book each tick used. */
+  staleness_ms: Percentiles;
+  /** max(|bid error|, |ask error|) in exchange ticks of the served book vs the ground truth at use time. */
+  tob_error_ticks: Percentiles;
+  refresh_latency_ms: Percentiles;
+}
+
+export interface PathResult {
+  fetch_md_ms: Percentiles;
+  tick_total_ms: Percentiles;
+  deadline_miss_ratio: number;
+  ticks: number;
+  dropped: number;
+  /** fetch_md calls that failed (REST error/timeout or RefreshError); the tick still counts. */
+  fetch_errors: number;
+  stages: Record<string, Percentiles>;
+  cache?: CacheResult;
+}
+
+/** Per-window (default 1 minute) figures of one path, for confidence intervals and charts. */
+export interface WindowStats {
+  start_ms: number;
+  ticks: number;
+  deadline_misses: number;
+  dropped: number;
+  fetch_md_p50: number;
+  fetch_md_p95: number;
+  fetch_md_p99: number;
+  tick_total_p50: number;
+  tick_total_p95: number;
+  tick_total_p99: number;
+  /** Cached path only. */
+  gets?: number;
+  hits?: number;
+  fresh?: number;
+  stale?: number;
+  misses?: number;
+}
+
+export interface GateResult {
+  name: string;
+  metric: string;
+  op: string;
+  threshold: number;
+  value: number;
+  ci: [number, number];
+  status: 'pass' | 'fail' | 'inconclusive';
+  /** Optional human note (e.g. the significance test's p-value). */
+  note?: string;
+}
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface Results {
+  schema: typeof RESULTS_SCHEMA;
+  run: RunInfo;
+  /** The resolved scenario, md_cache included. */
+  scenario: Record<string, unknown>;
+  seed: number;
+  duration_ms: number;
+  paths: { uncached: PathResult; cached: PathResult };
+  windows: { window_ms: number; uncached: WindowStats[]; cached: WindowStats[] };
+  /** Histogram name → `.hlog` file name beside results.json. */
+  histograms: Record<string, string>;
+  gates?: GateResult[];
+  verdict?: Verdict;
+}
