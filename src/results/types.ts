@@ -97,6 +97,11 @@ export interface Results {
   duration_ms: number;
   paths: { uncached: PathResult; cached: PathResult };
   windows: { window_ms: number; uncached: WindowStats[]; cached: WindowStats[] };
+  /**
+   * Percentile spectra (HdrHistogram style) for charts: metric name (fetch_md_ms, tick_total_ms) → path →
+   * [percentile, value] points from p0 to p99.99 and max.
+   */
+  spectra: Record<string, { uncached: [number, number][]; cached: [number, number][] }>;
   /** Histogram name → `.hlog` file name beside results.json. */
   histograms: Record<string, string>;
   gates?: GateResult[];
