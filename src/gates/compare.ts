@@ -1,0 +1,92 @@
+/**
+ * Side-by-side comparison of two runs (pure). Like benchstat: each row's change is tested with a
+ * two-sided Mann-Whitney U over the runs' per-window values and called significant only when p < α.
+ */
+import type { Results, WindowStats } from '../results/types.js';
+import { mannWhitneyU } from './stats.js';
+import { readMetric, type PathName, type Unit } from './metrics.js';
+
+export interface CompareRow {
+  /** Row label, e.g. `fetch_md p95`. */
+  label: string;
+  path: PathName;
+  /** Path-less metric key in the Results document. */
+  metric: string;
+  unit: Unit;
+  a: number;
+  b: number;
+  /** b − a. */
+  delta: number;
+  /** (b − a) / a × 100; null when a is 0. */
+  deltaPct: number | null;
+  /** Two-sided Mann-Whitney p-value over per-window values; null when either run has no windows. */
+  p: number | null;
+  significant: boolean;
+  /** Windows used from A and B. */
+  n: [number, number];
+  /** Which direction is an improvement. */
+  better: 'lower' | 'higher';
+}
+
+export interface Comparison {
+  alpha: number;
+  rows: CompareRow[];
+}
+
+interface RowDef {
+  label: string;
+  metric: string;
+  unit: Unit;
+  better: 'lower' | 'higher';
+  perWindow: (w: WindowStats) => number | undefined;
+  cachedOnly?: boolean;
+}
+
+const ratio = (n: number | undefined, d: number | undefined): number | undefined => (d && d > 0 ? (n ?? 0) / d : undefined);
+
+const ROWS: RowDef[] = [
+  ...(['p50', 'p95', 'p99'] as const).map((p): RowDef => ({ label: `fetch_md ${p}`, metric: `fetch_md_ms.${p}`, unit: 'ms', better: 'lower', perWindow: (w) => w[`fetch_md_${p}`] })),
+  ...(['p50', 'p95', 'p99'] as const).map((p): RowDef => ({ label: `tick_total ${p}`, metric: `tick_total_ms.${p}`, unit: 'ms', better: 'lower', perWindow: (w) => w[`tick_total_${p}`] })),
+  { label: 'deadline miss', metric: 'deadline_miss_ratio', unit: 'ratio', better: 'lower', perWindow: (w) => ratio(w.deadline_misses, w.ticks) },
+  { label: 'hit ratio', metric: 'cache.hit_ratio', unit: 'ratio', better: 'higher', perWindow: (w) => ratio(w.hits, w.gets), cachedOnly: true },
+];
+
+export function compareResults(a: Results, b: Results, opts: { alpha?: number } = {}): Comparison {
+  const alpha = opts.alpha ?? 0.05;
+  const rows: CompareRow[] = [];
+  for (const path of ['uncached', 'cached'] as const) {
+    for (const d of ROWS) {
+      if (d.cachedOnly && path !== 'cached') continue;
+      const va = readMetric(a, path, d.metric);
+      const vb = readMetric(b, path, d.metric);
+      if (va === undefined || vb === undefined) continue;
+      const xa = values(a.windows?.[path], d.perWindow);
+      const xb = values(b.windows?.[path], d.perWindow);
+      const p = xa.length > 0 && xb.length > 0 ? mannWhitneyU(xa, xb, 'two-sided').p : null;
+      rows.push({
+        label: d.label,
+        path,
+        metric: d.metric,
+        unit: d.unit,
+        a: va,
+        b: vb,
+        delta: vb - va,
+        deltaPct: va !== 0 ? ((vb - va) / va) * 100 : null,
+        p,
+        significant: p !== null && p < alpha,
+        n: [xa.length, xb.length],
+        better: d.better,
+      });
+    }
+  }
+  return { alpha, rows };
+}
+
+function values(ws: WindowStats[] | undefined, f: (w: WindowStats) => number | undefined): number[] {
+  const out: number[] = [];
+  for (const w of ws ?? []) {
+    const v = f(w);
+    if (v !== undefined && Number.isFinite(v)) out.push(v);
+  }
+  return out;
+}

@@ -1,0 +1,195 @@
+/**
+ * Gate evaluation with confidence intervals (pure, deterministic).
+ *
+ * Point value: the whole-run figure from `results.paths` (exact, from the full histograms).
+ * Interval: a seeded percentile bootstrap over the run's windows. Each resample draws windows with
+ * replacement (both paths of a window together, so relative gates stay paired) and recomputes the
+ * metric's per-window analogue — the mean of per-window percentiles, or Σnum/Σden for ratios. The
+ * bootstrap spread is placed around the whole-run value: [value − (θ̂ − q_lo), value + (q_hi − θ̂)]
+ * where θ̂ is the analogue on all windows (for ratios θ̂ equals the value, so this is the plain
+ * percentile interval). A gate passes only when the whole interval clears the threshold, fails when the
+ * whole interval misses it, and is inconclusive otherwise.
+ */
+import { ConfigError, type Problem } from '../core/errors.js';
+import type { GateResult, Results, Verdict, WindowStats } from '../results/types.js';
+import { bootstrap, mannWhitneyU, type MannWhitneyResult } from './stats.js';
+import { metricInfo, parseMetricPath, perWindowValues, readMetric, windowSeries, windowStat, type MetricInfo, type PathName, type WindowSeries } from './metrics.js';
+import { DEFAULT_GATES, gateMetricLabel, gateName } from './spec.js';
+import type { EvaluateOptions, GateEvaluation, GateSpec, Op } from './types.js';
+
+export const EVALUATE_DEFAULTS = Object.freeze({ confidence: 0.95, resamples: 2000, minWindows: 5, alpha: 0.05 });
+
+/** Evaluates gates (default: DEFAULT_GATES) against a Results document. Throws ConfigError when a gate names a metric this run lacks. */
+export function evaluateGates(results: Results, gates: readonly GateSpec[] = DEFAULT_GATES, opts: EvaluateOptions = {}): GateEvaluation {
+  const problems = checkGatesAgainstResults(results, gates);
+  if (problems.length > 0) throw new ConfigError(problems, 'gates for these results');
+  const out = gates.map((g) => evaluateGate(results, g, opts));
+  return { gates: out, verdict: verdictOf(out.map((g) => g.status)) };
+}
+
+/** fail if any gate fails, else inconclusive if any is, else pass (no gates → pass). */
+export function verdictOf(statuses: readonly GateResult['status'][]): Verdict {
+  if (statuses.includes('fail')) return 'fail';
+  if (statuses.includes('inconclusive')) return 'inconclusive';
+  return 'pass';
+}
+
+/** Gates whose metric is absent from these results (e.g. a stage this run did not have). */
+export function checkGatesAgainstResults(results: Results, gates: readonly GateSpec[]): Problem[] {
+  const problems: Problem[] = [];
+  gates.forEach((g, i) => {
+    const path = `gates[${i}].metric`;
+    const paths: PathName[] = g.kind === 'absolute' ? [parseMetricPath(g.metric)?.path ?? 'cached'] : ['uncached', 'cached'];
+    const key = g.kind === 'absolute' ? (parseMetricPath(g.metric)?.info.key ?? '') : g.metric;
+    for (const p of paths) {
+      if (readMetric(results, p, key) !== undefined) continue;
+      const stages = Object.keys(results.paths?.[p]?.stages ?? {});
+      const why = key.startsWith('stages.') ? ` (stages in this run: ${stages.join(', ') || 'none'})` : key.startsWith('cache.') ? ' (this run has no cache results)' : '';
+      problems.push({ path, message: `'${p}.${key}' is not in these results${why}` });
+      break;
+    }
+  });
+  return problems;
+}
+
+/** Decides a gate from its interval: pass if all of [lo, hi] satisfies `op threshold`, fail if none does. */
+export function decide(op: Op, threshold: number, lo: number, hi: number): GateResult['status'] {
+  switch (op) {
+    case '<':
+      return hi < threshold ? 'pass' : lo >= threshold ? 'fail' : 'inconclusive';
+    case '<=':
+      return hi <= threshold ? 'pass' : lo > threshold ? 'fail' : 'inconclusive';
+    case '>':
+      return lo > threshold ? 'pass' : hi <= threshold ? 'fail' : 'inconclusive';
+    case '>=':
+      return lo >= threshold ? 'pass' : hi < threshold ? 'fail' : 'inconclusive';
+    case '==':
+      return lo === threshold && hi === threshold ? 'pass' : threshold < lo || threshold > hi ? 'fail' : 'inconclusive';
+    case '!=':
+      return threshold < lo || threshold > hi ? 'pass' : lo === threshold && hi === threshold ? 'fail' : 'inconclusive';
+  }
+}
+
+/** Windows of both paths paired by start time (the same workload window on each path). */
+export function pairWindows(results: Results): { uncached: WindowStats[]; cached: WindowStats[] } {
+  const u = results.windows?.uncached ?? [];
+  const c = results.windows?.cached ?? [];
+  const byStart = new Map(c.map((w) => [w.start_ms, w]));
+  const uu: WindowStats[] = [];
+  const cc: WindowStats[] = [];
+  for (const w of u) {
+    const m = byStart.get(w.start_ms);
+    if (m) {
+      uu.push(w);
+      cc.push(m);
+    }
+  }
+  return { uncached: uu, cached: cc };
+}
+
+function keepWhere(s: WindowSeries, keep: (i: number) => boolean): WindowSeries {
+  const a: number[] = [];
+  const b: number[] = [];
+  s.a.forEach((v, i) => {
+    if (keep(i)) {
+      a.push(v);
+      b.push(s.b[i]!);
+    }
+  });
+  return { a, b };
+}
+
+const r6 = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
+
+export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOptions = {}): GateResult {
+  const o = { ...EVALUATE_DEFAULTS, ...opts };
+  const name = gateName(g);
+  const base = { name, metric: gateMetricLabel(g), op: g.op, threshold: g.value };
+  let info: MetricInfo;
+  let value: number;
+  let series: { n: number; stat: (idx: readonly number[]) => number; perWindow: number[] } | undefined;
+  let mw: MannWhitneyResult | undefined;
+  let mwText = '';
+  const notes: string[] = [];
+
+  if (g.kind === 'absolute') {
+    const parsed = parseMetricPath(g.metric)!;
+    info = parsed.info;
+    value = readMetric(results, parsed.path, info.key)!;
+    if (info.window) {
+      let s = windowSeries(results.windows?.[parsed.path] ?? [], info.window);
+      s = keepWhere(s, (i) => s.b[i]! > 0);
+      series = { n: s.a.length, stat: (idx) => windowStat(s, idx), perWindow: perWindowValues(s) };
+    }
+  } else {
+    info = metricInfo(g.metric)!;
+    const u = readMetric(results, 'uncached', g.metric)!;
+    const c = readMetric(results, 'cached', g.metric)!;
+    if (g.kind === 'improvement_ms') value = u - c;
+    else if (u !== 0) value = ((c - u) / u) * 100;
+    else {
+      const status = c === 0 ? decide(g.op, g.value, 0, 0) : 'inconclusive';
+      return { ...base, value: 0, ci: [0, 0], status, note: 'uncached value is 0, so a regression percentage is undefined' };
+    }
+    if (info.window) {
+      const pw = pairWindows(results);
+      let su = windowSeries(pw.uncached, info.window);
+      let sc = windowSeries(pw.cached, info.window);
+      const keep = (i: number): boolean => su.b[i]! > 0 && sc.b[i]! > 0;
+      [su, sc] = [keepWhere(su, keep), keepWhere(sc, keep)];
+      const rel = (ui: number, ci: number): number => (g.kind === 'improvement_ms' ? ui - ci : ((ci - ui) / ui) * 100);
+      series = {
+        n: su.a.length,
+        stat: (idx) => rel(windowStat(su, idx), windowStat(sc, idx)),
+        perWindow: su.a.map((_, i) => rel(su.a[i]! / su.b[i]!, sc.a[i]! / sc.b[i]!)).filter(Number.isFinite),
+      };
+      if (info.unit === 'ms' && su.a.length > 0) {
+        const x = perWindowValues(sc);
+        const y = perWindowValues(su);
+        const faster = g.kind === 'improvement_ms';
+        mw = mannWhitneyU(x, y, faster ? 'less' : 'greater');
+        mwText = `Mann-Whitney U (one-sided, cached ${faster ? '<' : '>'} uncached) over ${x.length}+${y.length} ${info.window.label} values: U=${mw.u}, p=${fmtP(mw.p)}`;
+      }
+    }
+  }
+
+  let ci: [number, number];
+  let status: GateResult['status'];
+  if (!series) {
+    ci = [value, value];
+    status = decide(g.op, g.value, value, value);
+    notes.push('whole-run value; windows have no analogue of this metric, so the interval has zero width');
+  } else if (series.n < o.minWindows) {
+    const pts = [value, ...series.perWindow];
+    ci = [Math.min(...pts), Math.max(...pts)];
+    status = 'inconclusive';
+    notes.push(`only ${series.n} window(s) (< ${o.minWindows}): too few to judge; interval is the range of per-window values`);
+  } else {
+    const bs = bootstrap(series.n, series.stat, { seed: o.seed ?? results.seed ?? 0, stream: `gates/${name}`, resamples: o.resamples, confidence: o.confidence });
+    ci = [value - (bs.estimate - bs.lo), value + (bs.hi - bs.estimate)];
+    if (g.kind === 'absolute') ci = clampToUnit(ci, info.unit);
+    status = decide(g.op, g.value, ci[0], ci[1]);
+    const label = info.window!.label;
+    notes.push(`${Math.round(o.confidence * 100)}% bootstrap interval over ${series.n} windows (${label}, ${bs.resamples} resamples)`);
+    if (info.approx) notes.push(info.approx);
+  }
+  if (mw) {
+    notes.push(mwText);
+    if (g.kind === 'improvement_ms' && status === 'pass' && (g.op === '>=' || g.op === '>') && !(mw.p < o.alpha)) {
+      status = 'inconclusive';
+      notes.push(`the interval clears the threshold but cached is not significantly faster at α=${o.alpha}`);
+    }
+  }
+  return { ...base, value: r6(value), ci: [r6(ci[0]), r6(ci[1])], status, note: notes.join('; ') };
+}
+
+function clampToUnit(ci: [number, number], unit: MetricInfo['unit']): [number, number] {
+  if (unit === 'ratio') return [Math.max(0, ci[0]), Math.min(1, ci[1])];
+  return [Math.max(0, ci[0]), Math.max(0, ci[1])];
+}
+
+export function fmtP(p: number): string {
+  if (!Number.isFinite(p)) return 'n/a';
+  if (p < 1e-4) return p.toExponential(1);
+  return p < 0.01 ? p.toFixed(4) : p.toFixed(3);
+}
