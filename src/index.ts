@@ -9,3 +9,5 @@ export type { Config } from './config/load.js';
 export { MD_CACHE_DEFAULTS, mdCacheConfig } from './config/md-cache.js';
 export type { MdCacheConfig, RetryConfig } from './config/md-cache.js';
 export type * from './results/types.js';
+export { MDCache, METRIC_NAMES } from './cache/index.js';
+export type { MDCacheOptions, GetResult, GetStatus, GetOptions, CacheStats, LatencySummary, RefreshFn, RefreshContext, MDCacheDeps, InvalidationReason, Invalidatable } from './cache/index.js';

@@ -32,6 +32,8 @@ export interface MDCacheDeps<V> {
   clock: Clock;
   /** prom-client registry to register the mm_md_* metrics in; omitted = prom-client's default registry. Pass null for none. */
   registry?: Registry | null;
+  /** Jitter source for retry backoff, uniform in [0, 1). Default: a stream seeded with a fixed seed (never Math.random). */
+  random?: () => number;
 }
 
 export interface LatencySummary {

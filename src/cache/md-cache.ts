@@ -1,0 +1,698 @@
+/**
+ * MDCache: a per-symbol order-book cache in front of a slow `refresh` (a REST snapshot).
+ *
+ * - fresh: age <= ttl_ms (or the call's maxAgeMs) — served without calling refresh. Age is measured from the
+ *   time the refresh that produced the value *completed* (conventional TTL; note that the book's true
+ *   staleness is larger by the refresh's own latency).
+ * - stale-while-refresh (stale_ok): an expired entry is served at once (status 'stale') and a background
+ *   refresh starts if none is in flight; with stale_ok false the caller waits (status 'miss').
+ * - max_stale_ms is a hard bound: an older entry is never served.
+ * - single-flight: at most max_inflight_refresh refresh runners per symbol; concurrent callers share them.
+ *   With a limit above 1 and hedge_after_ms > 0 a slow refresh gets a hedged twin; the first success wins
+ *   and the losers are aborted.
+ * - invalidation bumps the symbol's epoch: refreshes started before it never repopulate the entry nor
+ *   satisfy a get made after it. Callers already waiting on such a refresh still receive its result.
+ * - failures: retries with exponential backoff and full jitter on the injected clock, each attempt bounded
+ *   by refresh_timeout_ms; stale-if-error within max_stale_ms; a waiting caller finally gets a RefreshError.
+ * - LRU bound max_symbols (intrusive doubly-linked list: O(1) touch without re-hashing).
+ *
+ * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
+ */
+import { abortError, type Clock, type TimerHandle } from '../core/clock.js';
+import { RefreshError, TimeoutError } from '../core/errors.js';
+import { rngStream } from '../core/rng.js';
+import type { MdCacheConfig } from '../config/md-cache.js';
+import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
+import { cacheMetricsFor, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
+import { register as defaultRegistry } from 'prom-client';
+import type {
+  CacheStats,
+  GetOptions,
+  GetResult,
+  InvalidationReason,
+  Invalidatable,
+  LatencySummary,
+  MDCacheDeps,
+  RefreshFn,
+} from './types.js';
+
+/** Seed of the default jitter stream (fixed, so runs are reproducible when no `random` is injected). */
+export const DEFAULT_JITTER_SEED = 'mdcache';
+/** Per-symbol refresh-latency percentiles are computed over this many most recent successful refreshes. */
+export const SYMBOL_LATENCY_WINDOW = 64;
+const LAT_SCALE = 1000; // ms -> µs in the HDR histogram
+
+interface Waiter<V> {
+  resolve(r: GetResult<V>): void;
+  reject(e: unknown): void;
+  depth: number;
+}
+
+/** One refresh attempt chain (attempts + backoff) of a load. */
+class Runner {
+  readonly rc = new AbortController();
+  ac: AbortController | undefined = undefined;
+  abort(reason: unknown): void {
+    this.rc.abort(reason);
+    this.ac?.abort(reason);
+  }
+}
+
+/** A logical refresh of one symbol at one epoch: its waiters and its runners (primary + hedges). */
+class Load<V> {
+  readonly runners: Runner[] = [];
+  waiters: Waiter<V>[] = [];
+  done = false;
+  /** An attempt has failed and the load is retrying: stale-if-error applies. */
+  erroring = false;
+  attempts = 0;
+  lastError: unknown = undefined;
+  hedgeTimer: TimerHandle | undefined = undefined;
+  constructor(
+    readonly entry: Entry<V>,
+    readonly epoch: number,
+    readonly depth: number,
+  ) {}
+}
+
+class Entry<V> implements SymbolCounters {
+  // LRU links (head = most recently used)
+  prev: Entry<V> | undefined = undefined;
+  next: Entry<V> | undefined = undefined;
+  // cached value
+  has = false;
+  value: V | undefined = undefined;
+  fetchedAt = 0;
+  /** Depth of the held value (kept after invalidation as the depth to fetch next). */
+  depth = 0;
+  epoch = 0;
+  /** The load of the current epoch, if any. */
+  load: Load<V> | undefined = undefined;
+  /** Loads of earlier epochs that still have waiting callers. */
+  retired: Load<V>[] | undefined = undefined;
+  // counters (plain fields; read by stats() and at scrape time)
+  gets = 0;
+  hits = 0;
+  staleHits = 0;
+  misses = 0;
+  bypasses = 0;
+  refreshes = 0;
+  failures = 0;
+  inv: Record<string, number> | undefined = undefined;
+  lat: Float64Array | undefined = undefined;
+  latN = 0;
+  constructor(readonly symbol: string) {}
+}
+
+export type MDCacheOptions<V> = MDCacheDeps<V>;
+
+export class MDCache<V> implements Invalidatable<V>, MetricsSource {
+  readonly config: Readonly<MdCacheConfig>;
+  private readonly clock: Clock;
+  private readonly refreshFn: RefreshFn<V>;
+  private readonly random: () => number;
+  // hot config fields
+  private readonly enabled: boolean;
+  private readonly ttl: number;
+  private readonly maxStale: number;
+  private readonly maxDepth: number;
+  private readonly staleOk: boolean;
+  private readonly limit: number;
+  private readonly hedgeAfter: number;
+  private readonly maxSymbols: number;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+
+  private readonly map = new Map<string, Entry<V>>();
+  private head: Entry<V> | undefined = undefined;
+  private tail: Entry<V> | undefined = undefined;
+
+  // totals (survive eviction)
+  private gets = 0;
+  private hits = 0;
+  private staleHits = 0;
+  private misses = 0;
+  private bypasses = 0;
+  private refreshes = 0;
+  private failures = 0;
+  private evictions = 0;
+  private readonly invTotals: Record<string, number> = {};
+  private readonly latency: Histogram = createHistogram();
+
+  private readonly metrics: CacheMetrics | undefined;
+  private metricsRef: WeakRef<MetricsSource> | undefined;
+  private closed = false;
+
+  constructor(config: MdCacheConfig, deps: MDCacheOptions<V>) {
+    this.config = Object.freeze({ ...config, retry: Object.freeze({ ...config.retry }) });
+    this.clock = deps.clock;
+    this.refreshFn = deps.refresh;
+    if (deps.random) {
+      this.random = deps.random;
+    } else {
+      const rng = rngStream(DEFAULT_JITTER_SEED, 'md_cache.retry');
+      this.random = () => rng.next();
+    }
+    this.enabled = config.enabled;
+    this.ttl = config.ttl_ms;
+    this.maxStale = config.max_stale_ms;
+    this.maxDepth = config.max_depth;
+    this.staleOk = config.stale_ok;
+    this.limit = Math.max(1, config.max_inflight_refresh);
+    this.hedgeAfter = config.hedge_after_ms;
+    this.maxSymbols = Math.max(1, config.max_symbols);
+    this.timeoutMs = config.refresh_timeout_ms;
+    this.maxAttempts = Math.max(1, config.retry.max_attempts);
+    this.baseMs = config.retry.base_ms;
+    this.maxMs = config.retry.max_ms;
+    const registry = deps.registry === undefined ? defaultRegistry : deps.registry;
+    if (registry) {
+      this.metrics = cacheMetricsFor(registry);
+      this.metricsRef = this.metrics.add(this);
+    }
+  }
+
+  /** Number of symbols held (entries, with or without a value). */
+  get size(): number {
+    return this.map.size;
+  }
+
+  // ------------------------------------------------------------------------------------------------ get
+
+  get(symbol: string, opts?: GetOptions): Promise<GetResult<V>> {
+    if (!this.enabled) return this.bypass(symbol, opts);
+    this.gets++;
+    let depth = this.maxDepth;
+    let maxAge = this.ttl;
+    if (opts !== undefined) {
+      const d = opts.depth;
+      if (d !== undefined) depth = d < this.maxDepth ? (d >= 1 ? d : 1) : this.maxDepth;
+      if (opts.maxAgeMs !== undefined) maxAge = opts.maxAgeMs;
+    }
+    let e = this.map.get(symbol);
+    if (e !== undefined) {
+      if (e !== this.head) this.touch(e);
+      e.gets++;
+      if (e.has) {
+        const age = this.clock.now() - e.fetchedAt;
+        if (age <= maxAge && age <= this.maxStale && depth <= e.depth) {
+          e.hits++;
+          this.hits++;
+          return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
+        }
+        return this.slowGet(e, depth, age);
+      }
+    } else {
+      e = this.create(symbol);
+      e.gets++;
+    }
+    return this.slowGet(e, depth, -1);
+  }
+
+  /** Seed-compatible: the value, or undefined when the refresh failed (RefreshError). */
+  getOrderbook(symbol: string, opts?: GetOptions): Promise<V | undefined> {
+    return this.get(symbol, opts).then(
+      (r) => r.value,
+      (err: unknown) => {
+        if (err instanceof RefreshError) return undefined;
+        throw err;
+      },
+    );
+  }
+
+  /** Not fresh: serve stale (stale-while-refresh / stale-if-error) or wait for a refresh. `age` < 0: no value. */
+  private slowGet(e: Entry<V>, depth: number, age: number): Promise<GetResult<V>> {
+    if (age >= 0 && age <= this.maxStale && depth <= e.depth) {
+      const load = e.load;
+      if (this.staleOk || (load !== undefined && load.erroring)) {
+        if (load === undefined) this.startLoad(e, depth);
+        e.staleHits++;
+        this.staleHits++;
+        return Promise.resolve({ value: e.value as V, status: 'stale', ageMs: age });
+      }
+    }
+    return new Promise<GetResult<V>>((resolve, reject) => {
+      this.join(e, { resolve, reject, depth });
+    });
+  }
+
+  private join(e: Entry<V>, w: Waiter<V>): void {
+    const load = e.load ?? this.startLoad(e, w.depth);
+    load.waiters.push(w);
+  }
+
+  // ----------------------------------------------------------------------------------------- bypass mode
+
+  /** enabled: false — every get calls refresh once (bounded by refresh_timeout_ms, no retry, no caching). */
+  private bypass(symbol: string, opts?: GetOptions): Promise<GetResult<V>> {
+    this.gets++;
+    this.bypasses++;
+    let e = this.map.get(symbol);
+    if (e === undefined) e = this.create(symbol);
+    else if (e !== this.head) this.touch(e);
+    e.gets++;
+    e.bypasses++;
+    const d = opts?.depth;
+    const depth = d === undefined ? this.maxDepth : d < this.maxDepth ? (d >= 1 ? d : 1) : this.maxDepth;
+    const ent = e;
+    ent.refreshes++;
+    this.refreshes++;
+    const t0 = this.clock.now();
+    return this.attempt(symbol, depth, new Runner()).then(
+      (value) => {
+        this.recordLatency(ent, this.clock.now() - t0);
+        return { value, status: 'bypass' as const, ageMs: 0 };
+      },
+      (err: unknown) => {
+        ent.failures++;
+        this.failures++;
+        throw new RefreshError(symbol, 1, err);
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------------------------- loads & runners
+
+  private startLoad(e: Entry<V>, depth: number): Load<V> {
+    const d = Math.min(this.maxDepth, Math.max(depth, e.depth));
+    const load = new Load<V>(e, e.epoch, d);
+    e.load = load;
+    this.startRunner(load, true);
+    return load;
+  }
+
+  private runnersOf(e: Entry<V>): number {
+    let n = e.load ? e.load.runners.length : 0;
+    if (e.retired) for (const l of e.retired) n += l.runners.length;
+    return n;
+  }
+
+  /**
+   * Starts a runner for `load` if the symbol has a free slot. A load's first runner may preempt a retired
+   * (pre-invalidation) load: that load is aborted and its waiters move to `load`.
+   */
+  private startRunner(load: Load<V>, primary: boolean): boolean {
+    const e = load.entry;
+    while (this.runnersOf(e) >= this.limit) {
+      if (!primary || !e.retired || e.retired.length === 0) return false;
+      const old = e.retired.shift()!;
+      if (e.retired.length === 0) e.retired = undefined;
+      this.finishLoad(old, new Error(`refresh of ${e.symbol} preempted by a newer one`));
+      for (const w of old.waiters) load.waiters.push(w);
+      old.waiters = [];
+    }
+    const runner = new Runner();
+    load.runners.push(runner);
+    this.run(load, runner).catch((err: unknown) => this.failLoad(load, err));
+    if (this.limit > 1 && this.hedgeAfter > 0 && load.hedgeTimer === undefined) {
+      load.hedgeTimer = this.clock.setTimeout(() => {
+        load.hedgeTimer = undefined;
+        if (!load.done && load.entry.load === load) this.startRunner(load, false);
+      }, this.hedgeAfter);
+    }
+    return true;
+  }
+
+  private async run(load: Load<V>, runner: Runner): Promise<void> {
+    const e = load.entry;
+    for (let attempt = 1; ; attempt++) {
+      if (load.done || runner.rc.signal.aborted) return;
+      load.attempts++;
+      e.refreshes++;
+      this.refreshes++;
+      const t0 = this.clock.now();
+      let value: V;
+      try {
+        value = await this.attempt(e.symbol, load.depth, runner);
+      } catch (err) {
+        if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
+        e.failures++;
+        this.failures++;
+        load.lastError = err;
+        if (attempt >= this.maxAttempts) {
+          this.runnerFailed(load, runner);
+          return;
+        }
+        load.erroring = true;
+        this.serveStaleIfError(load);
+        const cap = Math.min(this.maxMs, this.baseMs * 2 ** (attempt - 1));
+        try {
+          await this.clock.sleep(this.random() * cap, runner.rc.signal);
+        } catch {
+          return;
+        }
+        continue;
+      }
+      this.succeed(load, runner, value, this.clock.now() - t0);
+      return;
+    }
+  }
+
+  /** One refresh call, aborted (TimeoutError) after refresh_timeout_ms or when the runner is aborted. */
+  private attempt(symbol: string, depth: number, runner: Runner): Promise<V> {
+    const ac = new AbortController();
+    runner.ac = ac;
+    const signal = ac.signal;
+    return new Promise<V>((resolve, reject) => {
+      let settled = false;
+      const finish = (): void => {
+        settled = true;
+        this.clock.clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (runner.ac === ac) runner.ac = undefined;
+      };
+      const onAbort = (): void => {
+        if (settled) return;
+        finish();
+        reject(abortError(signal));
+      };
+      const timer = this.clock.setTimeout(() => {
+        if (settled) return;
+        const err = new TimeoutError(`refresh of ${symbol} timed out after ${this.timeoutMs} ms`);
+        finish();
+        ac.abort(err);
+        reject(err);
+      }, this.timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      let p: Promise<V>;
+      try {
+        p = Promise.resolve(this.refreshFn(symbol, { depth, signal }));
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+      p.then(
+        (v) => {
+          if (settled) return;
+          finish();
+          resolve(v);
+        },
+        (err: unknown) => {
+          if (settled) return;
+          finish();
+          reject(err);
+        },
+      );
+      if (runner.rc.signal.aborted) ac.abort(runner.rc.signal.reason);
+    });
+  }
+
+  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number): void {
+    if (load.done) return;
+    const e = load.entry;
+    this.recordLatency(e, latencyMs);
+    const current = e.load === load;
+    this.finishLoad(load, new Error(`hedged refresh of ${e.symbol} lost`), runner);
+    if (current && this.map.get(e.symbol) === e && e.epoch === load.epoch) {
+      e.has = true;
+      e.value = value;
+      e.depth = load.depth;
+      e.fetchedAt = this.clock.now();
+    }
+    const waiters = load.waiters;
+    load.waiters = [];
+    for (const w of waiters) {
+      if (w.depth <= load.depth) {
+        e.misses++;
+        this.misses++;
+        w.resolve({ value, status: 'miss', ageMs: 0 });
+      } else {
+        this.join(e, w); // asked for more depth than this load fetched
+      }
+    }
+  }
+
+  /** A runner used up its attempts; the load fails when it was the last one running. */
+  private runnerFailed(load: Load<V>, runner: Runner): void {
+    const i = load.runners.indexOf(runner);
+    if (i >= 0) load.runners.splice(i, 1);
+    if (load.runners.length > 0 || load.done) return;
+    this.failLoad(load, new RefreshError(load.entry.symbol, load.attempts, load.lastError));
+  }
+
+  private failLoad(load: Load<V>, err: unknown): void {
+    if (load.done) return;
+    const e = load.entry;
+    const current = e.load === load;
+    this.finishLoad(load, err);
+    if (current) this.serveStaleIfError(load);
+    const waiters = load.waiters;
+    load.waiters = [];
+    const error = err instanceof RefreshError ? err : new RefreshError(e.symbol, load.attempts, err);
+    for (const w of waiters) {
+      e.misses++;
+      this.misses++;
+      w.reject(error);
+    }
+  }
+
+  /** Serves the load's waiters the entry's expired value when it is within max_stale_ms (stale-if-error). */
+  private serveStaleIfError(load: Load<V>): void {
+    const e = load.entry;
+    if (!e.has || e.epoch !== load.epoch || load.waiters.length === 0) return;
+    const age = this.clock.now() - e.fetchedAt;
+    if (age > this.maxStale) return;
+    const keep: Waiter<V>[] = [];
+    for (const w of load.waiters) {
+      if (w.depth <= e.depth) {
+        e.staleHits++;
+        this.staleHits++;
+        w.resolve({ value: e.value as V, status: 'stale', ageMs: age });
+      } else keep.push(w);
+    }
+    load.waiters = keep;
+  }
+
+  /** Marks the load done, detaches it from its entry and aborts its runners (except `keep`). */
+  private finishLoad(load: Load<V>, reason: unknown, keep?: Runner): void {
+    load.done = true;
+    if (load.hedgeTimer !== undefined) {
+      this.clock.clearTimeout(load.hedgeTimer);
+      load.hedgeTimer = undefined;
+    }
+    for (const r of load.runners) if (r !== keep) r.abort(reason);
+    load.runners.length = 0;
+    const e = load.entry;
+    if (e.load === load) e.load = undefined;
+    else if (e.retired) {
+      const i = e.retired.indexOf(load);
+      if (i >= 0) e.retired.splice(i, 1);
+      if (e.retired.length === 0) e.retired = undefined;
+    }
+  }
+
+  private recordLatency(e: Entry<V>, ms: number): void {
+    recordScaled(this.latency, ms, LAT_SCALE);
+    this.metrics?.refreshLatency.observe(ms);
+    const lat = (e.lat ??= new Float64Array(SYMBOL_LATENCY_WINDOW));
+    lat[e.latN % SYMBOL_LATENCY_WINDOW] = ms;
+    e.latN++;
+  }
+
+  // ------------------------------------------------------------------------------------------ invalidate
+
+  invalidate(symbol: string, reason: InvalidationReason = 'manual'): void {
+    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
+    const e = this.map.get(symbol);
+    if (e !== undefined) this.invalidateEntry(e, reason);
+  }
+
+  invalidateAll(reason: InvalidationReason = 'all'): void {
+    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
+    for (const e of this.map.values()) this.invalidateEntry(e, reason);
+  }
+
+  private invalidateEntry(e: Entry<V>, reason: string): void {
+    e.epoch++;
+    e.has = false;
+    e.value = undefined;
+    const inv = (e.inv ??= {});
+    inv[reason] = (inv[reason] ?? 0) + 1;
+    const load = e.load;
+    if (load !== undefined) {
+      e.load = undefined;
+      if (load.hedgeTimer !== undefined) {
+        this.clock.clearTimeout(load.hedgeTimer);
+        load.hedgeTimer = undefined;
+      }
+      if (load.waiters.length === 0) this.finishLoad(load, new Error(`refresh of ${e.symbol} invalidated (${reason})`));
+      else (e.retired ??= []).push(load);
+    }
+  }
+
+  peek(symbol: string): { value: V; ageMs: number } | undefined {
+    const e = this.map.get(symbol);
+    if (e === undefined || !e.has) return undefined;
+    return { value: e.value as V, ageMs: this.clock.now() - e.fetchedAt };
+  }
+
+  // ----------------------------------------------------------------------------------------------- LRU
+
+  private create(symbol: string): Entry<V> {
+    if (this.map.size >= this.maxSymbols) this.evict();
+    const e = new Entry<V>(symbol);
+    this.map.set(symbol, e);
+    e.next = this.head;
+    if (this.head) this.head.prev = e;
+    this.head = e;
+    if (!this.tail) this.tail = e;
+    return e;
+  }
+
+  private touch(e: Entry<V>): void {
+    // unlink (e is not the head, so e.prev is set)
+    const p = e.prev!;
+    const n = e.next;
+    p.next = n;
+    if (n) n.prev = p;
+    else this.tail = p;
+    e.prev = undefined;
+    e.next = this.head;
+    this.head!.prev = e;
+    this.head = e;
+  }
+
+  private unlink(e: Entry<V>): void {
+    const p = e.prev;
+    const n = e.next;
+    if (p) p.next = n;
+    else this.head = n;
+    if (n) n.prev = p;
+    else this.tail = p;
+    e.prev = e.next = undefined;
+  }
+
+  /**
+   * Evicts the least recently used symbol. Symbols with callers waiting on a refresh are skipped (they were
+   * used moments ago); a background refresh of the evicted symbol is aborted.
+   */
+  private evict(): void {
+    for (let c = this.tail; c !== undefined; c = c.prev) {
+      if ((c.load && c.load.waiters.length > 0) || c.retired) continue;
+      if (c.load) this.finishLoad(c.load, new Error(`${c.symbol} evicted`));
+      this.unlink(c);
+      this.map.delete(c.symbol);
+      this.evictions++;
+      if (this.metrics) this.metrics.evictions++;
+      return;
+    }
+  }
+
+  // --------------------------------------------------------------------------------------------- stats
+
+  stats(symbol?: string): CacheStats {
+    const now = this.clock.now();
+    if (symbol !== undefined) {
+      const e = this.map.get(symbol);
+      if (!e) return makeStats(0, 0, 0, 0, 0, undefined, 0, 0, emptyLatency(), 0, {});
+      return makeStats(
+        e.gets,
+        e.hits,
+        e.staleHits,
+        e.misses,
+        e.bypasses,
+        e.has ? now - e.fetchedAt : undefined,
+        e.refreshes,
+        e.failures,
+        windowLatency(e),
+        0,
+        { ...(e.inv ?? {}) },
+      );
+    }
+    let oldest: number | undefined;
+    for (const e of this.map.values()) {
+      if (e.has) {
+        const age = now - e.fetchedAt;
+        if (oldest === undefined || age > oldest) oldest = age;
+      }
+    }
+    const h = this.latency;
+    const lat: LatencySummary =
+      h.totalCount === 0
+        ? emptyLatency()
+        : {
+            p50: round3(h.getValueAtPercentile(50) / LAT_SCALE),
+            p95: round3(h.getValueAtPercentile(95) / LAT_SCALE),
+            p99: round3(h.getValueAtPercentile(99) / LAT_SCALE),
+            max: round3(h.maxValue / LAT_SCALE),
+          };
+    return makeStats(
+      this.gets,
+      this.hits,
+      this.staleHits,
+      this.misses,
+      this.bypasses,
+      oldest,
+      this.refreshes,
+      this.failures,
+      lat,
+      this.evictions,
+      { ...this.invTotals },
+    );
+  }
+
+  /** MetricsSource: every held symbol's counters, for the scrape-time collect() callbacks. */
+  forEachSymbol(fn: (c: SymbolCounters, ageMs: number | undefined) => void): void {
+    const now = this.clock.now();
+    for (const e of this.map.values()) fn(e, e.has ? now - e.fetchedAt : undefined);
+  }
+
+  /**
+   * Stops the cache: aborts every refresh in flight (waiting callers get a RefreshError) and detaches its
+   * series from the registry. The cache must not be used afterwards.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const e of this.map.values()) {
+      const loads = [...(e.load ? [e.load] : []), ...(e.retired ?? [])];
+      for (const l of loads) this.failLoad(l, new Error('cache closed'));
+    }
+    if (this.metrics && this.metricsRef) this.metrics.delete(this.metricsRef);
+    this.metricsRef = undefined;
+  }
+}
+
+function emptyLatency(): LatencySummary {
+  return { p50: 0, p95: 0, p99: 0, max: 0 };
+}
+
+function windowLatency(e: { lat: Float64Array | undefined; latN: number }): LatencySummary {
+  const n = Math.min(e.latN, SYMBOL_LATENCY_WINDOW);
+  if (!e.lat || n === 0) return emptyLatency();
+  const xs = Array.from(e.lat.subarray(0, n)).sort((a, b) => a - b);
+  const at = (p: number): number => round3(xs[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))]!);
+  return { p50: at(50), p95: at(95), p99: at(99), max: round3(xs[n - 1]!) };
+}
+
+function makeStats(
+  gets: number,
+  hits: number,
+  staleHits: number,
+  misses: number,
+  bypasses: number,
+  ageMs: number | undefined,
+  refreshes: number,
+  refreshFailures: number,
+  refreshLatencyMs: LatencySummary,
+  evictions: number,
+  invalidations: Record<string, number>,
+): CacheStats {
+  return {
+    gets,
+    hits,
+    staleHits,
+    misses,
+    bypasses,
+    hitRatio: gets > 0 ? (hits + staleHits) / gets : 0,
+    freshRatio: gets > 0 ? hits / gets : 0,
+    staleRatio: gets > 0 ? staleHits / gets : 0,
+    ageMs,
+    refreshes,
+    refreshFailures,
+    refreshLatencyMs,
+    evictions,
+    invalidations,
+  };
+}
