@@ -1,0 +1,86 @@
+/** Number and label formatting shared by the renderers (pure). */
+import type { GateResult, Verdict } from '../results/types.js';
+import { parseMetricPath, type Unit } from '../gates/metrics.js';
+
+export type GateUnit = Unit | 'pct';
+
+/** Milliseconds with precision that suits the magnitude: 0.412, 9.31, 62.1, 1250. */
+export function fmtMs(v: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  const a = Math.abs(v);
+  const s = a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+  return s === '-0' ? '0' : s;
+}
+
+/** A ratio as a percentage: 0.8592 → `85.9 %`, 0.0035 → `0.35 %`. */
+export function fmtRatio(v: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  const p = v * 100;
+  const a = Math.abs(p);
+  return `${a >= 10 ? p.toFixed(1) : a >= 1 ? p.toFixed(2) : p.toFixed(3).replace(/0$/, '')} %`;
+}
+
+export function fmtCount(v: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(2);
+}
+
+export function fmtPct(v: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  const a = Math.abs(v);
+  return `${v > 0 ? '+' : ''}${a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2)} %`;
+}
+
+export function fmtUnit(v: number, unit: GateUnit): string {
+  switch (unit) {
+    case 'ms':
+      return `${fmtMs(v)} ms`;
+    case 'ratio':
+      return fmtRatio(v);
+    case 'pct':
+      return `${fmtMs(v)} %`;
+    case 'ticks':
+      return `${fmtMs(v)} ticks`;
+    case 'count':
+      return fmtCount(v);
+  }
+}
+
+/** The unit of a gate's value, from its metric label (see gateMetricLabel). */
+export function gateUnit(g: Pick<GateResult, 'metric'>): GateUnit {
+  if (g.metric.startsWith('(')) return 'pct';
+  if (g.metric.includes(' − ')) return 'ms';
+  return parseMetricPath(g.metric)?.info.unit ?? 'count';
+}
+
+export function fmtInterval(ci: [number, number], unit: GateUnit): string {
+  if (ci[0] === ci[1]) return `[${fmtUnit(ci[0], unit)}] (zero width)`;
+  const strip = (s: string): string => s.replace(/ (ms|%|ticks)$/, '');
+  const u = fmtUnit(ci[1], unit).match(/ (ms|%|ticks)$/)?.[1];
+  return `[${strip(fmtUnit(ci[0], unit))}, ${strip(fmtUnit(ci[1], unit))}]${u ? ' ' + u : ''}`;
+}
+
+export function fmtThreshold(g: Pick<GateResult, 'op' | 'threshold' | 'metric'>): string {
+  return `${g.op} ${fmtUnit(g.threshold, gateUnit(g))}`;
+}
+
+export const STATUS_ICON: Record<GateResult['status'], string> = { pass: '✅', fail: '❌', inconclusive: '⚠️' };
+export const STATUS_MARK: Record<GateResult['status'], string> = { pass: '✓', fail: '✗', inconclusive: '?' };
+export const VERDICT_TEXT: Record<Verdict, string> = { pass: '✅ PASS', fail: '❌ FAIL', inconclusive: '⚠️ INCONCLUSIVE' };
+
+/** Change from a to b as `+1.23 ms (+4.5 %)`. */
+export function fmtDelta(a: number, b: number, unit: GateUnit): string {
+  const d = b - a;
+  const abs = unit === 'ratio' ? `${d >= 0 ? '+' : ''}${(d * 100).toFixed(2)} pp` : `${d >= 0 ? '+' : ''}${fmtUnit(d, unit)}`;
+  return a !== 0 ? `${abs} (${fmtPct((d / a) * 100)})` : abs;
+}
+
+/** Escapes text for a Markdown table cell. */
+export function mdCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function scenarioName(results: { scenario?: Record<string, unknown>; run?: { id?: string } }): string {
+  const n = results.scenario?.name;
+  return typeof n === 'string' && n ? n : (results.run?.id ?? 'run');
+}

@@ -1,0 +1,162 @@
+/** report.md: readable on GitHub as is (pure). */
+import type { GateResult, Percentiles, Results } from '../results/types.js';
+import type { GateEvaluation } from '../gates/types.js';
+import { CHART_FILES } from './charts.js';
+import { evaluationFor } from './model.js';
+import { STATUS_ICON, VERDICT_TEXT, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
+import { formatDuration } from '../core/duration.js';
+
+export interface MarkdownOptions {
+  /** The gate evaluation to show (default: see evaluationFor). */
+  evaluation?: GateEvaluation;
+  /** Prefix of chart links, e.g. `./` or `charts/` (default `./`). Pass `null` to omit the charts section. */
+  chartPrefix?: string | null;
+}
+
+const PCTS: [keyof Percentiles, string][] = [
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p95', 'p95'],
+  ['p99', 'p99'],
+  ['p999', 'p99.9'],
+  ['max', 'max'],
+];
+
+function table(head: string[], rows: string[][], align?: string[]): string {
+  const a = align ?? head.map((_, i) => (i === 0 ? ':--' : '--:'));
+  return [`| ${head.join(' | ')} |`, `| ${a.join(' | ')} |`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n');
+}
+
+export function renderGatesTable(gates: readonly GateResult[]): string {
+  if (gates.length === 0) return '_No gates configured._';
+  return table(
+    ['', 'Gate', 'Value', '95% interval', 'Threshold', 'Status', 'Note'],
+    gates.map((g) => {
+      const u = gateUnit(g);
+      return [STATUS_ICON[g.status], `${g.name}<br><sub>\`${g.metric}\`</sub>`, fmtUnit(g.value, u), fmtInterval(g.ci, u), fmtThreshold(g), g.status, g.note ?? ''];
+    }),
+    [':-:', ':--', '--:', '--:', '--:', ':--', ':--'],
+  );
+}
+
+export function verdictLine(ev: GateEvaluation): string {
+  const n = (s: GateResult['status']): number => ev.gates.filter((g) => g.status === s).length;
+  return `${ev.gates.length} gate(s): ${n('pass')} passed, ${n('fail')} failed, ${n('inconclusive')} inconclusive`;
+}
+
+export function renderLatencyTable(results: Results): string {
+  const rows: string[][] = [];
+  for (const [m, label] of [
+    ['fetch_md_ms', 'fetch_md'],
+    ['tick_total_ms', 'tick_total'],
+  ] as const) {
+    for (const [k, kl] of PCTS) {
+      const u = results.paths.uncached[m][k];
+      const c = results.paths.cached[m][k];
+      rows.push([`${label} ${kl}`, fmtMs(u), fmtMs(c), fmtDelta(u, c, 'ms')]);
+    }
+  }
+  const du = results.paths.uncached.deadline_miss_ratio;
+  const dc = results.paths.cached.deadline_miss_ratio;
+  rows.push(['deadline miss', fmtRatio(du), fmtRatio(dc), fmtDelta(du, dc, 'ratio')]);
+  rows.push(['ticks', fmtCount(results.paths.uncached.ticks), fmtCount(results.paths.cached.ticks), '']);
+  rows.push(['fetch errors', fmtCount(results.paths.uncached.fetch_errors ?? 0), fmtCount(results.paths.cached.fetch_errors ?? 0), '']);
+  return table(['Metric (ms)', 'Uncached', 'Cached', 'Change (cached − uncached)'], rows);
+}
+
+function pctRow(label: string, p: Percentiles | undefined, f: (v: number) => string): string[] {
+  if (!p) return [label, ...PCTS.map(() => 'n/a')];
+  return [label, ...PCTS.map(([k]) => f(p[k]))];
+}
+
+export function renderCacheSection(results: Results): string {
+  const c = results.paths.cached.cache;
+  if (!c) return '_This run has no cache results._';
+  const out: string[] = [];
+  out.push(
+    table(
+      ['Hit ratio', 'Fresh', 'Stale', 'Miss', 'Gets', 'Refreshes', 'Refresh failures', 'Evictions'],
+      [[fmtRatio(c.hit_ratio), fmtRatio(c.fresh_ratio), fmtRatio(c.stale_ratio), fmtRatio(c.miss_ratio), fmtCount(c.gets), fmtCount(c.refreshes), fmtCount(c.refresh_failures), fmtCount(c.evictions)]],
+      Array(8).fill('--:'),
+    ),
+  );
+  out.push('', '**Invalidations by reason**', '');
+  const inv = Object.entries(c.invalidations ?? {}).sort((a, b) => b[1] - a[1]);
+  const total = inv.reduce((s, [, v]) => s + v, 0);
+  out.push(inv.length === 0 ? '_None._' : table(['Reason', 'Count', 'Share'], [...inv.map(([k, v]) => [`\`${k}\``, fmtCount(v), total ? fmtRatio(v / total) : '']), ['**total**', `**${fmtCount(total)}**`, '']]));
+  out.push('', '**Distributions**', '');
+  out.push(
+    table(
+      ['', ...PCTS.map(([, l]) => l)],
+      [pctRow('staleness (ms): age of the book served', c.staleness_ms, fmtMs), pctRow('top-of-book error (exchange ticks)', c.tob_error_ticks, fmtMs), pctRow('refresh latency (ms)', c.refresh_latency_ms, fmtMs)],
+    ),
+  );
+  return out.join('\n');
+}
+
+export function renderReproduce(results: Results): string {
+  const r = results.run;
+  const out = [
+    table(
+      ['', ''],
+      [
+        ['Scenario', `\`${scenarioName(results)}\``],
+        ['Seed', `\`${results.seed}\``],
+        ['Duration', formatDuration(results.duration_ms)],
+        ['Windows', `${results.windows?.cached?.length ?? 0} × ${formatDuration(results.windows?.window_ms ?? 60_000)}`],
+        ['Clock', r.clock],
+        ['Run', `\`${r.id}\` started ${r.started_at} on ${r.host}, mdcache ${r.version}, ${fmtCount(Math.round(r.wall_ms))} ms wall`],
+      ],
+      [':--', ':--'],
+    ),
+    '',
+    '```sh',
+    r.command,
+    '```',
+  ];
+  return out.join('\n');
+}
+
+export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {}): string {
+  const ev = evaluationFor(results, opts.evaluation);
+  const prefix = opts.chartPrefix === undefined ? './' : opts.chartPrefix;
+  const desc = typeof results.scenario?.description === 'string' ? results.scenario.description : '';
+  const out: string[] = [];
+  out.push(`# mdcache bench: ${scenarioName(results)}`, '');
+  out.push(`## ${VERDICT_TEXT[ev.verdict]}`, '');
+  out.push(`> **Verdict: ${ev.verdict}** — ${verdictLine(ev)}. Uncached and cached paths ran the same workload (seed ${results.seed}${desc ? `, ${desc}` : ''}).`);
+  out.push(`> A gate passes only when its whole 95% interval clears the threshold, fails when the whole interval misses it, and is inconclusive otherwise.`, '');
+  out.push('## Gates', '', renderGatesTable(ev.gates), '');
+  out.push('## Latency: uncached vs cached', '', renderLatencyTable(results), '');
+  out.push('## Cache behaviour', '', renderCacheSection(results), '');
+  if (prefix !== null) {
+    out.push('## Charts', '');
+    out.push(`![fetch_md latency by percentile](${prefix}${CHART_FILES.fetchSpectrum})`, '');
+    out.push(`![tick_total latency by percentile](${prefix}${CHART_FILES.tickSpectrum})`, '');
+    out.push(`![fetch_md p95 per window](${prefix}${CHART_FILES.fetchP95Windows})`, '');
+    out.push(`![cache hit ratio per window](${prefix}${CHART_FILES.hitRatioWindows})`, '');
+  }
+  out.push('## Reproduce', '', renderReproduce(results), '');
+  return out.join('\n');
+}
+
+/** A shorter summary for `$GITHUB_STEP_SUMMARY`: verdict, gates, latency table, reproduce command. */
+export function renderStepSummary(results: Results, evaluation?: GateEvaluation): string {
+  const ev = evaluationFor(results, evaluation);
+  return [
+    `### mdcache gates: ${scenarioName(results)} — ${VERDICT_TEXT[ev.verdict]}`,
+    '',
+    verdictLine(ev) + '.',
+    '',
+    renderGatesTable(ev.gates),
+    '',
+    '<details><summary>Latency: uncached vs cached</summary>',
+    '',
+    renderLatencyTable(results),
+    '',
+    '</details>',
+    '',
+    `Reproduce: \`${results.run.command}\``,
+    '',
+  ].join('\n');
+}

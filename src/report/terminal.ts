@@ -1,0 +1,89 @@
+/** Terminal output: cli-table3 tables, colour only when asked (pure: returns a string). */
+import Table from 'cli-table3';
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { GateResult, Results } from '../results/types.js';
+import type { GateEvaluation } from '../gates/types.js';
+import { evaluationFor } from './model.js';
+import { STATUS_MARK, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, scenarioName } from './format.js';
+
+export interface TerminalOptions {
+  color: boolean;
+  evaluation?: GateEvaluation;
+}
+
+function chalkFor(color: boolean): ChalkInstance {
+  return new Chalk({ level: color ? 1 : 0 });
+}
+
+function newTable(head: string[], c: ChalkInstance, colAligns?: ('left' | 'right' | 'center')[]): Table.Table {
+  return new Table({ head: head.map((h) => c.bold(h)), style: { head: [], border: [] }, colAligns });
+}
+
+function statusText(s: GateResult['status'], c: ChalkInstance): string {
+  const t = `${STATUS_MARK[s]} ${s}`;
+  return s === 'pass' ? c.green(t) : s === 'fail' ? c.red(t) : c.yellow(t);
+}
+
+function verdictText(v: GateEvaluation['verdict'], c: ChalkInstance): string {
+  const t = `verdict: ${v.toUpperCase()}`;
+  return v === 'pass' ? c.bold.green(t) : v === 'fail' ? c.bold.red(t) : c.bold.yellow(t);
+}
+
+/** The gate table alone (used by `mdcache gate`): ✓/✗/? per gate, value, interval, threshold, note. */
+export function renderGateTable(ev: GateEvaluation, opts: { color: boolean; notes?: boolean }): string {
+  const c = chalkFor(opts.color);
+  const t = newTable(['', 'gate', 'value', '95% interval', 'threshold'], c, ['left', 'left', 'right', 'right', 'right']);
+  for (const g of ev.gates) {
+    const u = gateUnit(g);
+    t.push([statusText(g.status, c), g.name, fmtUnit(g.value, u), fmtInterval(g.ci, u), fmtThreshold(g)]);
+  }
+  const lines = [ev.gates.length ? t.toString() : '(no gates)'];
+  if (opts.notes !== false) for (const g of ev.gates) if (g.note) lines.push(c.dim(`  ${STATUS_MARK[g.status]} ${g.name}: ${g.note}`));
+  lines.push(verdictText(ev.verdict, c));
+  return lines.join('\n') + '\n';
+}
+
+/** The full summary the bench prints: latency, deadline misses, cache behaviour, gates. */
+export function renderTerminalSummary(results: Results, opts: TerminalOptions): string {
+  const c = chalkFor(opts.color);
+  const ev = evaluationFor(results, opts.evaluation);
+  const out: string[] = [];
+  out.push(c.bold(`mdcache bench: ${scenarioName(results)} (seed ${results.seed})`));
+  const lat = newTable(['latency (ms)', 'uncached', 'cached', 'Δ cached − uncached'], c, ['left', 'right', 'right', 'right']);
+  const delta = (a: number, b: number, unit: 'ms' | 'ratio', better: 'lower' | 'higher'): string => {
+    const s = fmtDelta(a, b, unit);
+    const good = better === 'lower' ? b < a : b > a;
+    return b === a ? s : good ? c.green(s) : c.red(s);
+  };
+  for (const [m, label] of [
+    ['fetch_md_ms', 'fetch_md'],
+    ['tick_total_ms', 'tick_total'],
+  ] as const) {
+    for (const [k, kl] of [
+      ['p50', 'p50'],
+      ['p90', 'p90'],
+      ['p95', 'p95'],
+      ['p99', 'p99'],
+      ['p999', 'p99.9'],
+      ['max', 'max'],
+    ] as const) {
+      const u = results.paths.uncached[m][k];
+      const v = results.paths.cached[m][k];
+      lat.push([`${label} ${kl}`, fmtMs(u), fmtMs(v), delta(u, v, 'ms', 'lower')]);
+    }
+  }
+  const du = results.paths.uncached.deadline_miss_ratio;
+  const dc = results.paths.cached.deadline_miss_ratio;
+  lat.push(['deadline miss', fmtRatio(du), fmtRatio(dc), delta(du, dc, 'ratio', 'lower')]);
+  out.push(lat.toString());
+  const cache = results.paths.cached.cache;
+  if (cache) {
+    const t = newTable(['cache', 'hit', 'fresh', 'stale', 'miss', 'refreshes', 'refresh failures'], c, ['left', 'right', 'right', 'right', 'right', 'right', 'right']);
+    t.push(['ratio / count', fmtRatio(cache.hit_ratio), fmtRatio(cache.fresh_ratio), fmtRatio(cache.stale_ratio), fmtRatio(cache.miss_ratio), fmtCount(cache.refreshes), fmtCount(cache.refresh_failures)]);
+    out.push(t.toString());
+    const inv = Object.entries(cache.invalidations ?? {}).sort((a, b) => b[1] - a[1]);
+    if (inv.length) out.push(`invalidations: ${inv.map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ')}`);
+  }
+  out.push(renderGateTable(ev, { color: opts.color, notes: false }).trimEnd());
+  return out.join('\n') + '\n';
+}
