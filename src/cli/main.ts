@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { exitCodeFor } from './exit.js';
 import { registerConfig } from './commands/config.js';
+import { registerGenerate } from './commands/generate.js';
 import { registerGateCommands } from './commands/gate.js';
 
 const require = createRequire(import.meta.url);
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerConfig(program);
+  registerGenerate(program);
   registerGateCommands(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -1,0 +1,100 @@
+/**
+ * A simulated REST depth-snapshot endpoint on an injected Clock: latency from a model (its own rng stream
+ * per path name, so the cached and uncached paths never share draws), errors at a rate, timeouts, and the
+ * snapshot taken from the ground truth at response time.
+ */
+import type { Clock } from '../core/clock.js';
+import { TimeoutError } from '../core/errors.js';
+import { rngStream } from '../core/rng.js';
+import type { OrderBook } from './book.js';
+import type { MarketFeed } from './feed.js';
+import { latencySampler, type LatencySpec } from './latency.js';
+
+export interface RestParams {
+  latency: LatencySpec;
+  /** Probability that a request fails with a RestError (after its latency). */
+  error_rate: number;
+  /** A request whose latency exceeds this rejects with a TimeoutError at timeout_ms. */
+  timeout_ms: number;
+}
+
+export const REST_DEFAULTS: RestParams = { latency: { model: 'lognormal', p50_ms: 20, p95_ms: 55 }, error_rate: 0, timeout_ms: 1000 };
+
+/** A failed REST request (HTTP status and exchange error code). */
+export class RestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: number,
+  ) {
+    super(message);
+    this.name = 'RestError';
+  }
+}
+
+export interface SnapshotSource {
+  /** Resolves with the top `depth` levels of `symbol`; `book.takenAt` is the local time the response arrived. */
+  fetch(symbol: string, depth: number, signal?: AbortSignal): Promise<OrderBook>;
+}
+
+export interface SimRestStats {
+  requests: number;
+  ok: number;
+  errors: number;
+  timeouts: number;
+  aborted: number;
+}
+
+export interface SimRestSource extends SnapshotSource {
+  stats(): SimRestStats;
+}
+
+export interface SimRestOptions {
+  clock: Clock;
+  market: MarketFeed;
+  rest: RestParams;
+  seed: number | string;
+  /** Names this path's rng stream (e.g. 'rest/cached', 'rest/direct'). Default 'rest'. */
+  streamName?: string;
+}
+
+export function createSimRestSource(opts: SimRestOptions): SimRestSource {
+  const { clock, market, rest } = opts;
+  const rng = rngStream(opts.seed, opts.streamName ?? 'rest');
+  const draw = latencySampler(rest.latency, rng);
+  const st: SimRestStats = { requests: 0, ok: 0, errors: 0, timeouts: 0, aborted: 0 };
+  return {
+    stats: () => ({ ...st }),
+    async fetch(symbol: string, depth: number, signal?: AbortSignal): Promise<OrderBook> {
+      st.requests++;
+      // Fixed draw order per request: latency, then the error coin.
+      const latency = Math.max(0, draw());
+      const fails = rest.error_rate > 0 && rng.next() < rest.error_rate;
+      const timedOut = latency > rest.timeout_ms;
+      try {
+        await clock.sleep(timedOut ? rest.timeout_ms : latency, signal);
+      } catch (err) {
+        st.aborted++;
+        throw err;
+      }
+      if (timedOut) {
+        st.timeouts++;
+        throw new TimeoutError(`snapshot ${symbol}: no response within ${rest.timeout_ms} ms`);
+      }
+      if (fails) {
+        st.errors++;
+        throw new RestError(`snapshot ${symbol}: HTTP 503 Service Unavailable`, 503);
+      }
+      if (!market.info(symbol)) {
+        st.errors++;
+        throw new RestError(`snapshot ${symbol}: HTTP 400 {"code":-1121,"msg":"Invalid symbol."}`, 400, -1121);
+      }
+      const now = clock.now();
+      market.advanceTo(now);
+      const book = market.snapshot(symbol, depth);
+      book.takenAt = now;
+      st.ok++;
+      return book;
+    },
+  };
+}

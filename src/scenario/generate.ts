@@ -1,0 +1,77 @@
+/** Writes a scenario's event stream as JSONL (see src/market/jsonl.ts), atomically: temp file + rename. */
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { headerLine, snapshotLine, recordLine, endLine } from '../market/jsonl.js';
+import type { FeedStats } from '../market/feed.js';
+import { createMarket, resolveSymbols, type Scenario } from './scenario.js';
+
+export interface GenerateOptions {
+  scenario: Scenario;
+  /** Overrides scenario.seed. */
+  seed?: number;
+  durationMs: number;
+  /** Called about every simulated second with the fraction done. */
+  onProgress?: (fraction: number, stats: FeedStats) => void;
+}
+
+/** Streams the JSONL lines to `write` (no trailing newline handling needed: each call is one line + '\n'). */
+export function generateLines(opts: GenerateOptions, write: (chunk: string) => void): FeedStats {
+  const sc = opts.scenario;
+  const seed = opts.seed ?? sc.seed;
+  const feed = createMarket(sc, { seed });
+  const symbols = resolveSymbols(sc);
+  write(headerLine({ scenario: sc.name, seed, start_ms: 0, duration_ms: opts.durationMs, symbols: symbols.map((s) => ({ symbol: s.symbol, tick_size: s.tick_size, price: feed.info(s.symbol)!.price, qty_decimals: s.qty_decimals })) }) + '\n');
+  for (const s of feed.instruments) write(snapshotLine(0, feed.snapshot(s.symbol)) + '\n');
+  let buf = '';
+  feed.onRecord((rec) => {
+    buf += recordLine(rec) + '\n';
+  });
+  const step = 1000;
+  for (let t = 0; t < opts.durationMs; ) {
+    t = Math.min(opts.durationMs, t + step);
+    feed.advanceTo(t);
+    if (buf.length > 0) {
+      write(buf);
+      buf = '';
+    }
+    opts.onProgress?.(t / opts.durationMs, feed.stats());
+  }
+  const stats = feed.stats();
+  write(endLine(opts.durationMs, stats) + '\n');
+  return stats;
+}
+
+let counter = 0;
+
+/** Generates into `file` atomically. Returns the feed stats. */
+export function generateToFile(opts: GenerateOptions, file: string): FeedStats {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${counter++}.tmp`);
+  let fd: number | undefined = openSync(tmp, 'w');
+  try {
+    let pending: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      writeSync(fd!, pending.join(''));
+      pending = [];
+      size = 0;
+    };
+    const stats = generateLines(opts, (chunk) => {
+      pending.push(chunk);
+      size += chunk.length;
+      if (size > 1 << 20) flush();
+    });
+    flush();
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, file);
+    return stats;
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
