@@ -97,7 +97,7 @@ function readGate(r: Reader, item: unknown, p: string): GateSpec | undefined {
   const metric = readMetricField(r, item, p, kind);
   let op: Op = '<=';
   if (body && body.op === undefined) r.add(join(bodyPath, 'op'), `missing; use one of: ${OPS.join(' ')}`);
-  else if (body) op = r.oneOf(body, 'op', bodyPath, OPS, '<=');
+  else if (body) op = readOp(r, body.op, join(bodyPath, 'op'));
   let value = 0;
   if (body && body.value === undefined) r.add(join(bodyPath, 'value'), `missing; a number is required`);
   else if (body) value = r.number(body, 'value', bodyPath, 0);
@@ -105,6 +105,15 @@ function readGate(r: Reader, item: unknown, p: string): GateSpec | undefined {
   const g: GateSpec = { kind, metric, op, value };
   if (name) g.name = name;
   return g;
+}
+
+const OP_HINTS: Record<string, Op> = { '=<': '<=', '=>': '>=', '=': '==', '<>': '!=', '!': '!=', '≤': '<=', '≥': '>=', '≠': '!=', lt: '<', le: '<=', lte: '<=', gt: '>', ge: '>=', gte: '>=', eq: '==', ne: '!=' };
+
+function readOp(r: Reader, v: unknown, p: string): Op {
+  if (typeof v === 'string' && (OPS as readonly string[]).includes(v.trim())) return v.trim() as Op;
+  const hint = typeof v === 'string' ? OP_HINTS[v.trim().toLowerCase()] : undefined;
+  r.add(p, `${show(v)} is not allowed${hint ? ` (did you mean '${hint}'?)` : ''}; use one of: ${OPS.join(', ')}`);
+  return '<=';
 }
 
 function readMetricField(r: Reader, item: Obj, p: string, kind: GateKind): string | undefined {
@@ -137,7 +146,7 @@ function readMetricField(r: Reader, item: Obj, p: string, kind: GateKind): strin
   const stripped = m.replace(/^(uncached|cached)\./, '');
   const info = metricInfo(stripped);
   if (stripped !== m && info && !info.cachedOnly) {
-    r.add(mp, `'${m}': a ${kind} gate compares both paths, so name the metric without the path: '${stripped}'`);
+    r.add(mp, `'${m}': ${kind === 'improvement_ms' ? 'an' : 'a'} ${kind} gate compares both paths, so name the metric without the path: '${stripped}'`);
     return undefined;
   }
   if (!info || info.cachedOnly) {

@@ -60,8 +60,12 @@ export function fmtInterval(ci: [number, number], unit: GateUnit): string {
   return `[${strip(fmtUnit(ci[0], unit))}, ${strip(fmtUnit(ci[1], unit))}]${u ? ' ' + u : ''}`;
 }
 
+/** A threshold as the user wrote it, without padding zeros: `>= 70 %`, `<= 130 ms`, `< 2 %`. */
 export function fmtThreshold(g: Pick<GateResult, 'op' | 'threshold' | 'metric'>): string {
-  return `${g.op} ${fmtUnit(g.threshold, gateUnit(g))}`;
+  const u = gateUnit(g);
+  const plain = (x: number): string => String(Number(x.toPrecision(6)));
+  const v = u === 'ratio' ? `${plain(g.threshold * 100)} %` : u === 'ms' ? `${plain(g.threshold)} ms` : u === 'pct' ? `${plain(g.threshold)} %` : u === 'ticks' ? `${plain(g.threshold)} ticks` : plain(g.threshold);
+  return `${g.op} ${v}`;
 }
 
 export const STATUS_ICON: Record<GateResult['status'], string> = { pass: '✅', fail: '❌', inconclusive: '⚠️' };
