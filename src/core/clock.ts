@@ -215,3 +215,23 @@ export function wallClockIso(): string {
 export function hostElapsedMs(): number {
   return performance.now();
 }
+
+/** A view of another clock whose time starts at 0 when created (runs measure from their own start). */
+export class ZeroedClock implements Clock {
+  private readonly origin: number;
+  constructor(private readonly inner: Clock) {
+    this.origin = inner.now();
+  }
+  now(): number {
+    return this.inner.now() - this.origin;
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.inner.setTimeout(fn, ms);
+  }
+  clearTimeout(h: TimerHandle | undefined): void {
+    this.inner.clearTimeout(h);
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.inner.sleep(ms, signal);
+  }
+}

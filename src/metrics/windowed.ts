@@ -1,0 +1,76 @@
+/**
+ * A histogram recorded per time window (e.g. one minute of simulated time). The whole-run histogram is the
+ * sum of the windows (HDR histograms add exactly; percentiles never average).
+ */
+import { createHistogram, recordScaled, summarize, type Histogram } from './hdr.js';
+import type { Percentiles } from '../results/types.js';
+
+export class WindowedHistogram {
+  private readonly windows: Histogram[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly windowMs: number,
+    /** Values are recorded as round(value × scale); 1000 turns milliseconds into integer microseconds. */
+    readonly scale: number,
+  ) {}
+
+  record(atMs: number, value: number): void {
+    const i = atMs <= 0 ? 0 : Math.floor(atMs / this.windowMs);
+    let h = this.windows[i];
+    if (h === undefined) {
+      for (let k = this.windows.length; k <= i; k++) this.windows[k] = createHistogram();
+      h = this.windows[i]!;
+    }
+    recordScaled(h, value, this.scale);
+  }
+
+  windowCount(): number {
+    return this.windows.length;
+  }
+
+  window(i: number): Histogram | undefined {
+    return this.windows[i];
+  }
+
+  windowSummary(i: number): Percentiles {
+    const h = this.windows[i];
+    return h ? summarize(h, this.scale) : summarize(createHistogram(), this.scale);
+  }
+
+  total(): Histogram {
+    const t = createHistogram();
+    for (const h of this.windows) if (h) t.add(h);
+    return t;
+  }
+
+  summary(): Percentiles {
+    return summarize(this.total(), this.scale);
+  }
+
+  /** Percentile spectrum points [percentile, value] for charts (HdrHistogram-style, to p99.99 and max). */
+  spectrum(): [number, number][] {
+    const t = this.total();
+    if (t.totalCount === 0) return [];
+    const pts: [number, number][] = [];
+    for (const p of SPECTRUM_PERCENTILES) pts.push([p, round3(t.getValueAtPercentile(p) / this.scale)]);
+    pts.push([100, round3(t.maxValue / this.scale)]);
+    return pts;
+  }
+}
+
+/** 0, 10, ... then halving the remaining distance (50, 75, 87.5, ...) up to 99.99. */
+export const SPECTRUM_PERCENTILES: number[] = (() => {
+  const ps = new Set<number>([0, 10, 20, 30, 40, 50]);
+  let rest = 50;
+  while (100 - rest < 99.99) {
+    rest /= 2;
+    ps.add(Math.min(99.99, round3(100 - rest)));
+  }
+  for (const p of [90, 95, 99, 99.5, 99.9, 99.95, 99.99]) ps.add(p);
+  return [...ps].sort((a, b) => a - b);
+})();
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,101 @@
+/**
+ * One path (uncached or cached) of the tick pipeline: per symbol, ticks are processed one at a time in
+ * arrival order. Latency is measured from each tick's *scheduled* arrival (open loop), so time spent queued
+ * behind a slow tick counts — no coordinated omission.
+ */
+import type { Clock } from '../core/clock.js';
+import type { FetchMD, Fetched } from './fetch-md.js';
+import type { OnBusy } from './config.js';
+
+export interface Tick {
+  symbol: string;
+  scheduledAt: number;
+  /** Pre-drawn stage latencies (ms), identical for both paths. */
+  stageMs: readonly number[];
+}
+
+/** What a path reports as ticks progress; the recorder implements it. */
+export interface TickObserver<B> {
+  fetched(tick: Tick, fetchMs: number, result: Fetched<B>): void;
+  fetchFailed(tick: Tick, fetchMs: number, error: unknown): void;
+  stage(tick: Tick, index: number, ms: number): void;
+  done(tick: Tick, totalMs: number, ok: boolean): void;
+  dropped(tick: Tick): void;
+}
+
+interface SymbolQueue {
+  busy: boolean;
+  queue: Tick[];
+}
+
+export class TickPath<B> {
+  private readonly symbols = new Map<string, SymbolQueue>();
+  private inflight = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly clock: Clock,
+    private readonly fetchMd: FetchMD<B>,
+    private readonly depth: number,
+    private readonly onBusy: OnBusy,
+    private readonly observer: TickObserver<B>,
+  ) {}
+
+  /** Ticks queued or running. */
+  get pending(): number {
+    return this.inflight;
+  }
+
+  arrive(tick: Tick): void {
+    let q = this.symbols.get(tick.symbol);
+    if (!q) {
+      q = { busy: false, queue: [] };
+      this.symbols.set(tick.symbol, q);
+    }
+    if (q.busy) {
+      if (this.onBusy === 'drop') {
+        this.observer.dropped(tick);
+        return;
+      }
+      q.queue.push(tick);
+      this.inflight++;
+      return;
+    }
+    q.busy = true;
+    this.inflight++;
+    void this.drain(q, tick);
+  }
+
+  private async drain(q: SymbolQueue, first: Tick): Promise<void> {
+    let tick: Tick | undefined = first;
+    while (tick) {
+      await this.process(tick);
+      this.inflight--;
+      tick = q.queue.shift();
+    }
+    q.busy = false;
+  }
+
+  private async process(tick: Tick): Promise<void> {
+    const start = this.clock.now();
+    let ok = true;
+    try {
+      const result = await this.fetchMd(tick.symbol, this.depth);
+      this.observer.fetched(tick, this.clock.now() - start, result);
+    } catch (err) {
+      ok = false;
+      this.observer.fetchFailed(tick, this.clock.now() - start, err);
+    }
+    if (ok) {
+      // Stages run back to back; their latencies were drawn at arrival so both paths see the same draws.
+      let total = 0;
+      for (let i = 0; i < tick.stageMs.length; i++) {
+        const ms = tick.stageMs[i]!;
+        this.observer.stage(tick, i, ms);
+        total += ms;
+      }
+      if (total > 0) await this.clock.sleep(total);
+    }
+    this.observer.done(tick, this.clock.now() - tick.scheduledAt, ok);
+  }
+}

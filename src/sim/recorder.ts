@@ -1,0 +1,150 @@
+/** Records one path's ticks into windowed HDR histograms and per-window counters. */
+import { WindowedHistogram } from '../metrics/windowed.js';
+import type { Fetched } from '../pipeline/fetch-md.js';
+import type { Tick, TickObserver } from '../pipeline/tick-path.js';
+import type { PathResult, WindowStats } from '../results/types.js';
+
+interface WindowCounters {
+  ticks: number;
+  deadline_misses: number;
+  dropped: number;
+  gets: number;
+  fresh: number;
+  stale: number;
+  misses: number;
+}
+
+const MS = 1000; // latencies are recorded in integer µs
+const TICKS = 1; // top-of-book error is a whole number of ticks
+
+export interface BookQuality<B> {
+  /** Age of the book at use time (ms). */
+  ageMs(book: B): number;
+  /** |served − truth| of best bid / best ask at use time, in exchange ticks (the larger of the two). */
+  tobErrorTicks(symbol: string, book: B): number;
+}
+
+export class PathRecorder<B> implements TickObserver<B> {
+  readonly fetchMd: WindowedHistogram;
+  readonly tickTotal: WindowedHistogram;
+  readonly stages: WindowedHistogram[];
+  readonly staleness: WindowedHistogram;
+  readonly tobError: WindowedHistogram;
+  private readonly counters: WindowCounters[] = [];
+  private ticks = 0;
+  private misses = 0;
+  private droppedTotal = 0;
+  private fetchErrors = 0;
+
+  constructor(
+    readonly path: 'uncached' | 'cached',
+    readonly windowMs: number,
+    private readonly deadlineMs: number,
+    stageNames: readonly string[],
+    private readonly quality: BookQuality<B>,
+  ) {
+    this.fetchMd = new WindowedHistogram(`${path}.fetch_md`, windowMs, MS);
+    this.tickTotal = new WindowedHistogram(`${path}.tick_total`, windowMs, MS);
+    this.stages = stageNames.map((n) => new WindowedHistogram(`${path}.stage.${n}`, windowMs, MS));
+    this.staleness = new WindowedHistogram(`${path}.staleness`, windowMs, MS);
+    this.tobError = new WindowedHistogram(`${path}.tob_error_ticks`, windowMs, TICKS);
+  }
+
+  private window(t: number): WindowCounters {
+    const i = Math.max(0, Math.floor(t / this.windowMs));
+    for (let k = this.counters.length; k <= i; k++) this.counters[k] = { ticks: 0, deadline_misses: 0, dropped: 0, gets: 0, fresh: 0, stale: 0, misses: 0 };
+    return this.counters[i]!;
+  }
+
+  fetched(tick: Tick, fetchMs: number, r: Fetched<B>): void {
+    this.fetchMd.record(tick.scheduledAt, fetchMs);
+    this.staleness.record(tick.scheduledAt, this.quality.ageMs(r.book));
+    this.tobError.record(tick.scheduledAt, this.quality.tobErrorTicks(tick.symbol, r.book));
+    if (r.status !== 'direct') {
+      const w = this.window(tick.scheduledAt);
+      w.gets++;
+      if (r.status === 'fresh') w.fresh++;
+      else if (r.status === 'stale') w.stale++;
+      else w.misses++;
+    }
+  }
+
+  fetchFailed(tick: Tick, fetchMs: number): void {
+    this.fetchMd.record(tick.scheduledAt, fetchMs);
+    this.fetchErrors++;
+    if (this.path === 'cached') {
+      const w = this.window(tick.scheduledAt);
+      w.gets++;
+      w.misses++;
+    }
+  }
+
+  stage(tick: Tick, index: number, ms: number): void {
+    this.stages[index]!.record(tick.scheduledAt, ms);
+  }
+
+  done(tick: Tick, totalMs: number, ok: boolean): void {
+    this.tickTotal.record(tick.scheduledAt, totalMs);
+    const w = this.window(tick.scheduledAt);
+    w.ticks++;
+    this.ticks++;
+    // A tick whose market data could not be fetched produced no quotes: it missed its deadline.
+    if (!ok || totalMs > this.deadlineMs) {
+      w.deadline_misses++;
+      this.misses++;
+    }
+  }
+
+  dropped(tick: Tick): void {
+    this.window(tick.scheduledAt).dropped++;
+    this.droppedTotal++;
+  }
+
+  result(stageNames: readonly string[]): PathResult {
+    const stages: PathResult['stages'] = {};
+    stageNames.forEach((n, i) => (stages[n] = this.stages[i]!.summary()));
+    return {
+      fetch_md_ms: this.fetchMd.summary(),
+      tick_total_ms: this.tickTotal.summary(),
+      deadline_miss_ratio: this.ticks > 0 ? round6(this.misses / this.ticks) : 0,
+      ticks: this.ticks,
+      dropped: this.droppedTotal,
+      fetch_errors: this.fetchErrors,
+      stages,
+    };
+  }
+
+  windows(count: number): WindowStats[] {
+    const out: WindowStats[] = [];
+    for (let i = 0; i < count; i++) {
+      const c = this.counters[i] ?? { ticks: 0, deadline_misses: 0, dropped: 0, gets: 0, fresh: 0, stale: 0, misses: 0 };
+      const f = this.fetchMd.windowSummary(i);
+      const t = this.tickTotal.windowSummary(i);
+      const w: WindowStats = {
+        start_ms: i * this.windowMs,
+        ticks: c.ticks,
+        deadline_misses: c.deadline_misses,
+        dropped: c.dropped,
+        fetch_md_p50: f.p50,
+        fetch_md_p95: f.p95,
+        fetch_md_p99: f.p99,
+        tick_total_p50: t.p50,
+        tick_total_p95: t.p95,
+        tick_total_p99: t.p99,
+      };
+      if (this.path === 'cached') {
+        w.gets = c.gets;
+        w.hits = c.fresh + c.stale;
+        w.fresh = c.fresh;
+        w.stale = c.stale;
+        w.misses = c.misses;
+      }
+      out.push(w);
+    }
+    return out;
+  }
+}
+
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

@@ -1,0 +1,74 @@
+/** Assembles the `mdcache.results/v1` document from a simulation's recorders. */
+import type { CacheStats } from '../cache/types.js';
+import { RESULTS_SCHEMA, type CacheResult, type Results, type RunInfo } from '../results/types.js';
+import type { SimulationOutput } from './simulate.js';
+import { round6 } from './recorder.js';
+import type { WindowedHistogram } from '../metrics/windowed.js';
+
+export interface ResultsInput<B> {
+  run: RunInfo;
+  scenario: Record<string, unknown>;
+  seed: number;
+  durationMs: number;
+  windowMs: number;
+  stageNames: readonly string[];
+  sim: SimulationOutput<B>;
+}
+
+function cacheResult<B>(sim: SimulationOutput<B>, stats: CacheStats): CacheResult {
+  const w = sim.cached.windows(sim.windowCount);
+  let gets = 0, fresh = 0, stale = 0, misses = 0;
+  for (const x of w) {
+    gets += x.gets ?? 0;
+    fresh += x.fresh ?? 0;
+    stale += x.stale ?? 0;
+    misses += x.misses ?? 0;
+  }
+  const ratio = (n: number): number => (gets > 0 ? round6(n / gets) : 0);
+  const invalidations: Record<string, number> = {};
+  for (const k of Object.keys(stats.invalidations).sort()) invalidations[k] = stats.invalidations[k]!;
+  return {
+    hit_ratio: ratio(fresh + stale),
+    fresh_ratio: ratio(fresh),
+    stale_ratio: ratio(stale),
+    miss_ratio: ratio(misses),
+    gets,
+    refreshes: stats.refreshes,
+    refresh_failures: stats.refreshFailures,
+    evictions: stats.evictions,
+    invalidations,
+    staleness_ms: sim.cached.staleness.summary(),
+    tob_error_ticks: sim.cached.tobError.summary(),
+    refresh_latency_ms: sim.refreshLatency.summary(),
+  };
+}
+
+export function buildResults<B>(i: ResultsInput<B>): Results {
+  const { sim } = i;
+  const cached = sim.cached.result(i.stageNames);
+  cached.cache = cacheResult(sim, sim.cacheStats);
+  return {
+    schema: RESULTS_SCHEMA,
+    run: i.run,
+    scenario: i.scenario,
+    seed: i.seed,
+    duration_ms: i.durationMs,
+    paths: { uncached: sim.uncached.result(i.stageNames), cached },
+    windows: { window_ms: i.windowMs, uncached: sim.uncached.windows(sim.windowCount), cached: sim.cached.windows(sim.windowCount) },
+    spectra: {
+      fetch_md_ms: { uncached: sim.uncached.fetchMd.spectrum(), cached: sim.cached.fetchMd.spectrum() },
+      tick_total_ms: { uncached: sim.uncached.tickTotal.spectrum(), cached: sim.cached.tickTotal.spectrum() },
+    },
+    histograms: Object.fromEntries(recordedHistograms(sim).map((h) => [h.name, `${h.name}.hlog`])),
+  };
+}
+
+/** Every histogram the run recorded (one `.hlog` file each). */
+export function recordedHistograms<B>(sim: SimulationOutput<B>): WindowedHistogram[] {
+  const all: WindowedHistogram[] = [];
+  for (const rec of [sim.uncached, sim.cached]) {
+    all.push(rec.fetchMd, rec.tickTotal, ...rec.stages);
+  }
+  all.push(sim.cached.staleness, sim.cached.tobError, sim.refreshLatency);
+  return all;
+}
