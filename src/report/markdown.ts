@@ -61,7 +61,7 @@ export function renderLatencyTable(results: Results): string {
   rows.push(['deadline miss', fmtRatio(du), fmtRatio(dc), fmtDelta(du, dc, 'ratio')]);
   rows.push(['ticks', fmtCount(results.paths.uncached.ticks), fmtCount(results.paths.cached.ticks), '']);
   rows.push(['fetch errors', fmtCount(results.paths.uncached.fetch_errors ?? 0), fmtCount(results.paths.cached.fetch_errors ?? 0), '']);
-  return table(['Metric (ms)', 'Uncached', 'Cached', 'Change (cached − uncached)'], rows);
+  return table(['Metric (ms unless shown)', 'Uncached', 'Cached', 'Change (cached − uncached)'], rows);
 }
 
 function pctRow(label: string, p: Percentiles | undefined, f: (v: number) => string): string[] {
@@ -88,7 +88,7 @@ export function renderCacheSection(results: Results): string {
   out.push(
     table(
       ['', ...PCTS.map(([, l]) => l)],
-      [pctRow('staleness (ms): age of the book served', c.staleness_ms, fmtMs), pctRow('top-of-book error (exchange ticks)', c.tob_error_ticks, fmtMs), pctRow('refresh latency (ms)', c.refresh_latency_ms, fmtMs)],
+      [pctRow('staleness (ms): age of the book served', c.staleness_ms, fmtMs), pctRow('top-of-book error (exchange ticks)', c.tob_error_ticks, (v) => (Number.isInteger(v) ? String(v) : fmtMs(v))), pctRow('refresh latency (ms)', c.refresh_latency_ms, fmtMs)],
     ),
   );
   return out.join('\n');

@@ -49,7 +49,8 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
+  const k0 = Math.ceil(lo / step - 1e-9);
+  for (let k = k0; k * step <= hi + step * 1e-9; k++) out.push(Number((k * step).toPrecision(12)) || 0);
   return out;
 }
 
