@@ -11,3 +11,6 @@ export type { MdCacheConfig, RetryConfig } from './config/md-cache.js';
 export type * from './results/types.js';
 export { MDCache, METRIC_NAMES } from './cache/index.js';
 export type { MDCacheOptions, GetResult, GetStatus, GetOptions, CacheStats, LatencySummary, RefreshFn, RefreshContext, MDCacheDeps, InvalidationReason, Invalidatable } from './cache/index.js';
+export { DEFAULT_GATES, ROLLBACK_GATES, readGates, parseGatesDocument, loadGatesFile, gatesFromScenario, gateName, gateToYaml, evaluateGates, verdictOf, compareResults, mannWhitneyU } from './gates/index.js';
+export type { GateSpec, GateKind, Op, EvaluateOptions, GateEvaluation, CompareRow, Comparison, MannWhitneyResult } from './gates/index.js';
+export { renderMarkdownReport, renderStepSummary, renderCharts, renderTerminalSummary, renderGateTable, renderJUnit, renderCompareMarkdown, renderCompareTerminal, writeReport, writeReportFile, appendStepSummary, loadResults, parseResults, CHART_FILES } from './report/index.js';
