@@ -1,13 +1,12 @@
 /** The CLI: a thin shell over library functions. Only this folder imports commander. */
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
 import { exitCodeFor } from './exit.js';
 import { registerConfig } from './commands/config.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerGateCommands } from './commands/gate.js';
 
-const require = createRequire(import.meta.url);
-export const VERSION: string = (require('../../package.json') as { version: string }).version;
+import { VERSION } from './version.js';
+import { registerBench } from './commands/bench.js';
 
 export function buildProgram(): Command {
   const program = new Command('mdcache')
@@ -16,6 +15,7 @@ export function buildProgram(): Command {
     .option('--no-color', 'disable colours (also honours NO_COLOR)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerBench(program);
   registerConfig(program);
   registerGenerate(program);
   registerGateCommands(program);
