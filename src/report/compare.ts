@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { Chalk } from 'chalk';
 import type { CompareRow, Comparison } from '../gates/compare.js';
 import { fmtP } from '../gates/evaluate.js';
+import { COMPACT } from './terminal.js';
 import { fmtCount, fmtMs, fmtPct, fmtRatio, mdCell } from './format.js';
 
 function fmtVal(r: CompareRow, v: number): string {
@@ -45,7 +46,7 @@ export function renderCompareMarkdown(cmp: Comparison, names: CompareNames): str
 
 export function renderCompareTerminal(cmp: Comparison, names: CompareNames, opts: { color: boolean }): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const t = new Table({ head: ['path', 'metric', 'A', 'B', 'change', 'significance'].map((h) => c.bold(h)), style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'right', 'right', 'left'] });
+  const t = new Table({ head: ['path', 'metric', 'A', 'B', 'change', 'significance'].map((h) => c.bold(h)), style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'right', 'right', 'left'], chars: COMPACT });
   for (const r of cmp.rows) {
     const v = verdictOf(r);
     const ch = fmtChange(r);

@@ -11,12 +11,15 @@ export interface TerminalOptions {
   evaluation?: GateEvaluation;
 }
 
+/** No separator lines between body rows. */
+export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
 function chalkFor(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
 }
 
 function newTable(head: string[], c: ChalkInstance, colAligns?: ('left' | 'right' | 'center')[]): Table.Table {
-  return new Table({ head: head.map((h) => c.bold(h)), style: { head: [], border: [] }, colAligns });
+  return new Table({ head: head.map((h) => c.bold(h)), style: { head: [], border: [] }, colAligns, chars: COMPACT });
 }
 
 function statusText(s: GateResult['status'], c: ChalkInstance): string {
