@@ -112,8 +112,8 @@ export class MDCacheInvalidator<V> {
   }
 
   onMessage(m: FeedMessage): void {
-    this.check(m.t);
     if (m.type === 'reconnect') {
+      this.check(m.t);
       this.counts.reconnect++;
       for (const w of this.syms.values()) {
         w.lastU = undefined;
@@ -124,12 +124,13 @@ export class MDCacheInvalidator<V> {
       this.o.cache.invalidateAll('reconnect');
       return;
     }
-    if (m.type === 'disconnect') return;
+    if (m.type === 'disconnect') return this.check(m.t);
     this.onDiff(m.diff, m.t);
   }
 
   /** Feeds one delivered diff received at local time `t`. */
   onDiff(d: BookDiff, t: number): void {
+    this.check(t);
     const w = this.watch(d.symbol, t);
     w.last = t;
     this.quiet.delete(d.symbol);

@@ -59,7 +59,8 @@ class SymState {
   held: MarketEvent | null = null;
   hasHeld = false;
   nextCross: number;
-  correction: number[] | null = null;
+  /** Price (ticks) of an uncorrected crossed glitch, or -1. */
+  correction = -1;
 
   readonly rArr: Rng;
   readonly rPx: Rng;
@@ -502,15 +503,16 @@ export class MarketSim implements MarketFeed {
 
     let extra: number[] | undefined;
     if (fate === 'delivered') {
-      if (s.correction) {
-        extra = s.correction;
-        s.correction = null;
+      if (s.correction >= 0) {
+        // restore the truth at the glitched price (as of now, after this event)
+        extra = [BID, s.correction, s.bidQtyAt(s.correction)];
+        s.correction = -1;
       }
       if (cross) {
         const px = s.askBest + Math.max(0, f.crossed.ticks - 1);
-        const q = s.freshQty(0, false);
-        extra = extra ? extra.concat([BID, px, q]) : [BID, px, q];
-        s.correction = [BID, px, s.bidQtyAt(px)];
+        const lots = Math.max(1, Math.round(this.market.depth.base_qty * s.qtyScale * (0.5 + s.rCross.next())));
+        extra = extra ? extra.concat([BID, px, lots / s.qtyScale]) : [BID, px, lots / s.qtyScale];
+        s.correction = px;
         st.crossed++;
       }
     }
@@ -531,10 +533,11 @@ export class MarketSim implements MarketFeed {
       const held = s.held;
       s.hasHeld = false;
       s.held = null;
+      // (a held event lost to a disconnect is simply never delivered)
       if (!this.connDown) {
         st.delivered++;
         if (held && active) this.deliverer.emit({ kind: 'late', t, ev: held });
-      } else st.dropped.disconnect++;
+      }
     }
     if (fate === 'held') {
       s.hasHeld = true;
