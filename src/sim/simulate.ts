@@ -2,8 +2,9 @@
  * Runs the tick pipeline through the uncached and the cached fetch path on the *same* workload: the same
  * market, the same tick times and the same stage-latency draws (each drawn once per tick from its own
  * seeded stream and handed to both paths). Works on a VirtualClock (seconds for a 30-minute run) or a
- * RealClock (live-like).
+ * RealClock (live-like). `Simulation` runs in segments (canary steps, progress, interruption).
  */
+import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import { VirtualClock } from '../core/clock.js';
 import { rngStream } from '../core/rng.js';
@@ -15,7 +16,7 @@ import { WindowedHistogram } from '../metrics/windowed.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { arrivalIntervals } from '../pipeline/arrivals.js';
 import { cachedFetch, uncachedFetch, type SnapshotSource } from '../pipeline/fetch-md.js';
-import { TickPath } from '../pipeline/tick-path.js';
+import { TickPath, type TickObserver, type Tick } from '../pipeline/tick-path.js';
 import { PathRecorder, type BookQuality } from './recorder.js';
 
 /** What the simulation needs from a market (synthetic generator, replay, or a live exchange). */
@@ -30,6 +31,9 @@ export interface SimMarket<B> {
   attachInvalidator(cache: Invalidatable<B>, cfg: MdCacheConfig): () => void;
 }
 
+/** Which paths a tick goes to (canary routing); default: both. */
+export type Route = (symbol: string, scheduledAt: number) => { uncached: boolean; cached: boolean };
+
 export interface SimulationOptions<B> {
   clock: Clock;
   market: SimMarket<B>;
@@ -40,6 +44,13 @@ export interface SimulationOptions<B> {
   windowMs: number;
   /** Called with simulated time as the run progresses (about every 1 % of the duration). */
   onProgress?: (simMs: number) => void;
+  /** Registry for the cache's mm_md_* metrics (default: none). */
+  registry?: Registry | null;
+  route?: Route;
+  /** Extra observers (e.g. shadow divergence) called after each path's recorder. */
+  observers?: { uncached?: TickObserver<B>; cached?: TickObserver<B> };
+  /** Aborting stops new ticks; ticks already running finish and the results cover the time run. */
+  signal?: AbortSignal;
 }
 
 export interface SimulationOutput<B> {
@@ -48,69 +59,127 @@ export interface SimulationOutput<B> {
   refreshLatency: WindowedHistogram;
   cacheStats: CacheStats;
   windowCount: number;
+  /** Simulated time covered (< durationMs when interrupted). */
+  ranMs: number;
+  interrupted: boolean;
 }
 
-export async function simulate<B>(o: SimulationOptions<B>): Promise<SimulationOutput<B>> {
-  const { clock, market, pipeline, mdCache } = o;
-  const stageNames = pipeline.stages.map((s) => s.name);
-  const depth = mdCache.max_depth;
-  const uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality);
-  const cachedRec = new PathRecorder<B>('cached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality);
-  const refreshLatency = new WindowedHistogram('cached.refresh_latency', o.windowMs, 1000);
+function tee<B>(a: TickObserver<B>, b: TickObserver<B> | undefined): TickObserver<B> {
+  if (!b) return a;
+  return {
+    fetched: (t, ms, r) => (a.fetched(t, ms, r), b.fetched(t, ms, r)),
+    fetchFailed: (t, ms, e) => (a.fetchFailed(t, ms, e), b.fetchFailed(t, ms, e)),
+    stage: (t, i, ms) => (a.stage(t, i, ms), b.stage(t, i, ms)),
+    done: (t, ms, ok) => (a.done(t, ms, ok), b.done(t, ms, ok)),
+    dropped: (t) => (a.dropped(t), b.dropped(t)),
+  };
+}
 
-  const cachedSource = market.source('cached');
-  const cache = new MDCache<B>(mdCache, {
-    clock,
-    registry: null,
-    refresh: async (symbol, { depth: d, signal }) => {
-      const t0 = clock.now();
-      const book = await cachedSource.fetch(symbol, d, signal);
-      refreshLatency.record(t0, clock.now() - t0);
-      return book;
-    },
-  });
-  const detach = market.attachInvalidator(cache, mdCache);
+export class Simulation<B> {
+  readonly cache: MDCache<B>;
+  readonly uncachedRec: PathRecorder<B>;
+  readonly cachedRec: PathRecorder<B>;
+  readonly refreshLatency: WindowedHistogram;
+  private readonly paths: { uncached: TickPath<B>; cached: TickPath<B> };
+  private readonly detach: () => void;
+  private stopAt: number;
+  private t = 0;
 
-  const uncachedPath = new TickPath<B>('uncached', clock, uncachedFetch(market.source('uncached')), depth, pipeline.on_busy, uncachedRec);
-  const cachedPath = new TickPath<B>('cached', clock, cachedFetch(cache), depth, pipeline.on_busy, cachedRec);
-
-  // One arrival chain per symbol; every draw comes from a stream named after its component and symbol.
-  for (const symbol of market.symbols) {
-    const next = arrivalIntervals(pipeline.ticks, rngStream(o.seed, `ticks/${symbol}`));
-    const stageDraws = pipeline.stages.map((s) => latencySampler(s.latency, rngStream(o.seed, `stage/${s.name}/${symbol}`)));
-    let at = next();
-    const arrive = (): void => {
-      const stageMs = stageDraws.map((draw) => draw());
-      market.advanceTo(symbol, clock.now());
-      const tick = { symbol, scheduledAt: at, stageMs };
-      uncachedPath.arrive(tick);
-      cachedPath.arrive(tick);
-      at += next();
-      if (at < o.durationMs) clock.setTimeout(arrive, at - clock.now());
+  constructor(private readonly o: SimulationOptions<B>) {
+    const { clock, market, pipeline, mdCache } = o;
+    const stageNames = pipeline.stages.map((s) => s.name);
+    this.stopAt = o.durationMs;
+    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality);
+    this.cachedRec = new PathRecorder<B>('cached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality);
+    const refreshLatency = (this.refreshLatency = new WindowedHistogram('cached.refresh_latency', o.windowMs, 1000));
+    const cachedSource = market.source('cached');
+    this.cache = new MDCache<B>(mdCache, {
+      clock,
+      registry: o.registry ?? null,
+      refresh: async (symbol, { depth, signal }) => {
+        const t0 = clock.now();
+        const book = await cachedSource.fetch(symbol, depth, signal);
+        refreshLatency.record(t0, clock.now() - t0);
+        return book;
+      },
+    });
+    this.detach = market.attachInvalidator(this.cache, mdCache);
+    const depth = mdCache.max_depth;
+    this.paths = {
+      uncached: new TickPath<B>('uncached', clock, uncachedFetch(market.source('uncached')), depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached)),
+      cached: new TickPath<B>('cached', clock, cachedFetch(this.cache), depth, pipeline.on_busy, tee(this.cachedRec, o.observers?.cached)),
     };
-    if (at < o.durationMs) clock.setTimeout(arrive, at);
+    this.scheduleArrivals();
   }
 
-  const step = Math.max(1, o.durationMs / 100);
-  if (clock instanceof VirtualClock) {
-    for (let t = 0; t < o.durationMs; ) {
-      t = Math.min(o.durationMs, t + step);
-      await clock.advanceTo(t);
-      o.onProgress?.(t);
+  /** One arrival chain per symbol; every draw comes from a stream named after its component and symbol. */
+  private scheduleArrivals(): void {
+    const { clock, market, pipeline, seed } = this.o;
+    for (const symbol of market.symbols) {
+      const next = arrivalIntervals(pipeline.ticks, rngStream(seed, `ticks/${symbol}`));
+      const stageDraws = pipeline.stages.map((s) => latencySampler(s.latency, rngStream(seed, `stage/${s.name}/${symbol}`)));
+      let at = next();
+      const arrive = (): void => {
+        if (at >= this.stopAt) return;
+        const stageMs = stageDraws.map((draw) => draw());
+        market.advanceTo(symbol, clock.now());
+        const tick: Tick = { symbol, scheduledAt: at, stageMs };
+        const route = this.o.route?.(symbol, at);
+        if (!route || route.uncached) this.paths.uncached.arrive(tick);
+        if (!route || route.cached) this.paths.cached.arrive(tick);
+        at += next();
+        if (at < this.stopAt) clock.setTimeout(arrive, at - clock.now());
+      };
+      if (at < this.stopAt) clock.setTimeout(arrive, at);
     }
-    // Let ticks that arrived before the end finish (their latency counts), then stop.
-    await clock.runUntilIdle();
-  } else {
-    const start = clock.now();
-    for (let t = 0; t < o.durationMs; ) {
-      const nextT = Math.min(o.durationMs, t + step);
-      await clock.sleep(nextT - t);
-      t = clock.now() - start;
-      o.onProgress?.(Math.min(t, o.durationMs));
-    }
-    while (uncachedPath.pending > 0 || cachedPath.pending > 0) await clock.sleep(5);
   }
-  detach();
-  const windowCount = Math.max(1, Math.ceil(o.durationMs / o.windowMs));
-  return { uncached: uncachedRec, cached: cachedRec, refreshLatency, cacheStats: cache.stats(), windowCount };
+
+  get now(): number {
+    return this.t;
+  }
+
+  /** Runs simulated time up to `target` (virtual) or waits for it (real), reporting progress. */
+  async runUntil(target: number): Promise<void> {
+    const { clock } = this.o;
+    const end = Math.min(target, this.stopAt);
+    const step = Math.max(1, this.o.durationMs / 100);
+    while (this.t < end) {
+      if (this.o.signal?.aborted) {
+        this.stopAt = this.t;
+        return;
+      }
+      const next = Math.min(end, this.t + step);
+      if (clock instanceof VirtualClock) await clock.advanceTo(next);
+      else await clock.sleep(next - clock.now()).catch(() => undefined);
+      this.t = Math.min(next, Math.max(this.t, clock.now()));
+      this.o.onProgress?.(this.t);
+    }
+  }
+
+  /** Stops new ticks, lets running ones finish (their latency counts), and returns the recorders. */
+  async finish(): Promise<SimulationOutput<B>> {
+    const { clock } = this.o;
+    const interrupted = this.t < this.o.durationMs;
+    this.stopAt = Math.min(this.stopAt, this.t);
+    if (clock instanceof VirtualClock) await clock.runUntilIdle();
+    else while (this.paths.uncached.pending > 0 || this.paths.cached.pending > 0) await clock.sleep(5);
+    this.detach();
+    const ranMs = this.t;
+    return {
+      uncached: this.uncachedRec,
+      cached: this.cachedRec,
+      refreshLatency: this.refreshLatency,
+      cacheStats: this.cache.stats(),
+      windowCount: Math.max(1, Math.ceil(ranMs / this.o.windowMs)),
+      ranMs,
+      interrupted,
+    };
+  }
+}
+
+/** Runs a whole simulation (or until `signal` aborts). */
+export async function simulate<B>(o: SimulationOptions<B>): Promise<SimulationOutput<B>> {
+  const sim = new Simulation(o);
+  await sim.runUntil(o.durationMs);
+  return sim.finish();
 }
