@@ -61,6 +61,8 @@ class Runner {
 /** A logical refresh of one symbol at one epoch: its waiters and its runners (primary + hedges). */
 class Load<V> {
   readonly runners: Runner[] = [];
+  /** Runners ever started (primary + hedges); hedges stop at max_inflight_refresh per load. */
+  started = 0;
   waiters: Waiter<V>[] = [];
   done = false;
   /** An attempt has failed and the load is retrying: stale-if-error applies. */
@@ -295,6 +297,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    */
   private startRunner(load: Load<V>, primary: boolean): boolean {
     const e = load.entry;
+    if (!primary && load.started >= this.limit) return false;
     while (this.runnersOf(e) >= this.limit) {
       if (!primary || !e.retired || e.retired.length === 0) return false;
       const old = e.retired.shift()!;
@@ -304,9 +307,10 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       old.waiters = [];
     }
     const runner = new Runner();
+    load.started++;
     load.runners.push(runner);
     this.run(load, runner).catch((err: unknown) => this.failLoad(load, err));
-    if (this.limit > 1 && this.hedgeAfter > 0 && load.hedgeTimer === undefined) {
+    if (this.hedgeAfter > 0 && load.started < this.limit && load.hedgeTimer === undefined) {
       load.hedgeTimer = this.clock.setTimeout(() => {
         load.hedgeTimer = undefined;
         if (!load.done && load.entry.load === load) this.startRunner(load, false);
@@ -530,7 +534,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   // ----------------------------------------------------------------------------------------------- LRU
 
   private create(symbol: string): Entry<V> {
-    if (this.map.size >= this.maxSymbols) this.evict();
+    while (this.map.size >= this.maxSymbols && this.evict());
     const e = new Entry<V>(symbol);
     this.map.set(symbol, e);
     e.next = this.head;
@@ -567,7 +571,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    * Evicts the least recently used symbol. Symbols with callers waiting on a refresh are skipped (they were
    * used moments ago); a background refresh of the evicted symbol is aborted.
    */
-  private evict(): void {
+  private evict(): boolean {
     for (let c = this.tail; c !== undefined; c = c.prev) {
       if ((c.load && c.load.waiters.length > 0) || c.retired) continue;
       if (c.load) this.finishLoad(c.load, new Error(`${c.symbol} evicted`));
@@ -575,8 +579,9 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       this.map.delete(c.symbol);
       this.evictions++;
       if (this.metrics) this.metrics.evictions++;
-      return;
+      return true;
     }
+    return false;
   }
 
   // --------------------------------------------------------------------------------------------- stats
