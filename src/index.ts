@@ -14,3 +14,5 @@ export type { MDCacheOptions, GetResult, GetStatus, GetOptions, CacheStats, Late
 export { DEFAULT_GATES, ROLLBACK_GATES, readGates, parseGatesDocument, loadGatesFile, gatesFromScenario, gateName, gateToYaml, evaluateGates, verdictOf, compareResults, mannWhitneyU } from './gates/index.js';
 export type { GateSpec, GateKind, Op, EvaluateOptions, GateEvaluation, CompareRow, Comparison, MannWhitneyResult } from './gates/index.js';
 export { renderMarkdownReport, renderStepSummary, renderCharts, renderTerminalSummary, renderGateTable, renderJUnit, renderCompareMarkdown, renderCompareTerminal, writeReport, writeReportFile, appendStepSummary, loadResults, parseResults, CHART_FILES } from './report/index.js';
+export * from './market/index.js';
+export * from './scenario/index.js';

@@ -1,0 +1,22 @@
+/** The synthetic market, exchange tick math, order books, the REST snapshot source and the cache invalidator. */
+export type { Instrument, Level, DepthDiff, DepthSnapshot } from './types.js';
+export { TickError, parseTickSize, priceToTicks, ticksToPrice, nearestTicks, parseQty, formatQty, isDecimal } from './ticks.js';
+export type { TickSize } from './ticks.js';
+export { OrderBook } from './book.js';
+export type { BookMeta } from './book.js';
+export { FullBook, LocalBook, diffFromWire, BID, ASK } from './local-book.js';
+export type { BookDiff, DiffOutcome, SnapshotOutcome, LocalBookOptions } from './local-book.js';
+export { MarketEvent, UnknownSymbolError, changesToLevels } from './feed.js';
+export type { MarketFeed, FeedMessage, FeedRecord, FeedStats, Fate, SymbolInfo, EventKind } from './feed.js';
+export { MarketSim } from './sim.js';
+export type { MarketSimOptions } from './sim.js';
+export { MARKET_DEFAULTS, FAULTS_OFF, marketParams } from './params.js';
+export type { MarketParams, FaultParams, SymbolParams } from './params.js';
+export { LATENCY_MODELS, readLatency, latencySpec, latencySampler, latencyCdf, latencyMean, quantile as latencyQuantile, normalCdf, normalQuantile } from './latency.js';
+export type { LatencySpec } from './latency.js';
+export { createSimRestSource, RestError, REST_DEFAULTS } from './rest.js';
+export type { RestParams, SnapshotSource, SimRestSource, SimRestOptions, SimRestStats } from './rest.js';
+export { MDCacheInvalidator, bookBest } from './invalidator.js';
+export type { InvalidatorOptions, BestTicks, InvalidatorCounts } from './invalidator.js';
+export { ReplayFeed, openReplay, parseReplay, EVENTS_FORMAT, headerLine, snapshotLine, recordLine, endLine } from './jsonl.js';
+export type { StreamHeader } from './jsonl.js';
