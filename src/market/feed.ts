@@ -35,7 +35,7 @@ export class MarketEvent implements BookDiff {
     readonly U: number,
     readonly u: number,
     /** Flat [side, ticks, qty]*. */
-    readonly changes: Float64Array,
+    readonly changes: readonly number[],
     readonly kind: EventKind = 'update',
   ) {}
 
@@ -48,9 +48,8 @@ export class MarketEvent implements BookDiff {
 
   /** The same event with `extra` [side, ticks, qty]* changes appended (glitch / correction on the delivered copy). */
   withExtra(extra: ArrayLike<number>): MarketEvent {
-    const c = new Float64Array(this.changes.length + extra.length);
-    c.set(this.changes, 0);
-    for (let i = 0; i < extra.length; i++) c[this.changes.length + i] = extra[i]!;
+    const c = this.changes.slice();
+    for (let i = 0; i < extra.length; i++) c.push(extra[i]!);
     return new MarketEvent(this.info, this.t, this.U, this.u, c, this.kind);
   }
 

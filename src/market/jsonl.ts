@@ -269,7 +269,7 @@ export function parseReplay(text: string, source = 'replay'): ReplayFeed {
             const x = o.x as Record<string, unknown>;
             extra = toChanges(levels(x?.b ?? [], 'x.b'), levels(x?.a ?? [], 'x.a'), info);
           }
-          const ev = new MarketEvent(info, t, U, u, Float64Array.from(changes), kind as EventKind);
+          const ev = new MarketEvent(info, t, U, u, changes, kind as EventKind);
           items.push(extra ? { kind: 'event', t, ev, fate: fate as Fate, extra } : { kind: 'event', t, ev, fate: fate as Fate });
           break;
         }

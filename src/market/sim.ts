@@ -340,6 +340,9 @@ export class MarketSim implements MarketFeed {
     this.rConn = rngStream(opts.seed, 'market/connection');
     this.connNext = nextPoisson(this.rConn, this.t, this.market.faults.disconnect.rate_hz);
     this.pos = new Int32Array(this.syms.length + 1).fill(-1);
+    this.keys = new Float64Array(this.syms.length + 1);
+    this.syms.forEach((s, i) => (this.keys[i] = s.nextTime));
+    this.keys[this.syms.length] = this.connNext;
     for (let i = 0; i <= this.syms.length; i++) this.heapPush(i);
   }
 
@@ -375,12 +378,14 @@ export class MarketSim implements MarketFeed {
     return { bid: s.bidBest, ask: s.askBest };
   }
 
+  /** Next event time per heap member (symbols, then the connection). */
+  private keys!: Float64Array;
   private keyOf(i: number): number {
-    return i === this.syms.length ? this.connNext : this.syms[i]!.nextTime;
+    return this.keys[i]!;
   }
   private less(a: number, b: number): boolean {
-    const ka = this.keyOf(a);
-    const kb = this.keyOf(b);
+    const ka = this.keys[a]!;
+    const kb = this.keys[b]!;
     return ka < kb || (ka === kb && a < b); // ties: lower symbol index first, the connection last
   }
   private heapPush(i: number): void {
@@ -431,8 +436,14 @@ export class MarketSim implements MarketFeed {
         const at = this.keyOf(top);
         if (!(at <= target)) break;
         this.t = at;
-        if (top === n) this.connectionStep(at);
-        else this.symbolStep(this.syms[top]!, at);
+        if (top === n) {
+          this.connectionStep(at);
+          this.keys[n] = this.connNext;
+        } else {
+          const sym = this.syms[top]!;
+          this.symbolStep(sym, at);
+          this.keys[top] = sym.nextTime;
+        }
         this.siftDown(0);
       }
       this.t = target;
@@ -523,9 +534,7 @@ export class MarketSim implements MarketFeed {
     const active = this.deliverer.active;
     let ev: MarketEvent | null = null;
     if (active) {
-      const c = new Float64Array(out.length);
-      for (let i = 0; i < out.length; i++) c[i] = out[i]!;
-      ev = new MarketEvent(s.info, t, U, u, c, kind);
+      ev = new MarketEvent(s.info, t, U, u, out.slice(), kind);
       this.deliverer.emit(extra ? { kind: 'event', ev, fate, extra } : { kind: 'event', ev, fate });
     }
     // A held event goes out right after the next event of its symbol (if the connection is up then).
