@@ -9,7 +9,7 @@ export type { Config } from './config/load.js';
 export { MD_CACHE_DEFAULTS, mdCacheConfig } from './config/md-cache.js';
 export type { MdCacheConfig, RetryConfig } from './config/md-cache.js';
 export type * from './results/types.js';
-export { MDCache, METRIC_NAMES } from './cache/index.js';
+export { MDCache, METRIC_NAMES, CoarseClock } from './cache/index.js';
 export type { MDCacheOptions, GetResult, GetStatus, GetOptions, CacheStats, LatencySummary, RefreshFn, RefreshContext, MDCacheDeps, InvalidationReason, Invalidatable } from './cache/index.js';
 export { DEFAULT_GATES, ROLLBACK_GATES, readGates, parseGatesDocument, loadGatesFile, gatesFromScenario, gateName, gateToYaml, evaluateGates, verdictOf, compareResults, mannWhitneyU } from './gates/index.js';
 export type { GateSpec, GateKind, Op, EvaluateOptions, GateEvaluation, CompareRow, Comparison, MannWhitneyResult } from './gates/index.js';
