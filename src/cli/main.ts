@@ -7,6 +7,7 @@ import { registerGateCommands } from './commands/gate.js';
 
 import { VERSION } from './version.js';
 import { registerBench } from './commands/bench.js';
+import { registerShadow } from './commands/shadow.js';
 
 export function buildProgram(): Command {
   const program = new Command('mdcache')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerBench(program);
+  registerShadow(program);
   registerConfig(program);
   registerGenerate(program);
   registerGateCommands(program);

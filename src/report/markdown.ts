@@ -11,6 +11,10 @@ export interface MarkdownOptions {
   evaluation?: GateEvaluation;
   /** Prefix of chart links, e.g. `./` or `charts/` (default `./`). Pass `null` to omit the charts section. */
   chartPrefix?: string | null;
+  /** Title after '# ' (default `mdcache bench: <scenario>`). */
+  title?: string;
+  /** Extra Markdown sections (e.g. shadow divergence), placed after the cache section. */
+  extraSections?: readonly string[];
 }
 
 const PCTS: [keyof Percentiles, string][] = [
@@ -122,13 +126,15 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
   const prefix = opts.chartPrefix === undefined ? './' : opts.chartPrefix;
   const desc = typeof results.scenario?.description === 'string' ? results.scenario.description : '';
   const out: string[] = [];
-  out.push(`# mdcache bench: ${scenarioName(results)}`, '');
+  out.push(`# ${opts.title ?? `mdcache bench: ${scenarioName(results)}`}`, '');
+  if (results.run.interrupted) out.push(`> ⏹️ **Interrupted** after ${formatDuration(results.duration_ms)} of simulated time; the figures cover what ran.`, '');
   out.push(`## ${VERDICT_TEXT[ev.verdict]}`, '');
   out.push(`> **Verdict: ${ev.verdict}** — ${verdictLine(ev)}. Uncached and cached paths ran the same workload (seed ${results.seed}${desc ? `, ${desc}` : ''}).`);
   out.push(`> A gate passes only when its whole 95% interval clears the threshold, fails when the whole interval misses it, and is inconclusive otherwise.`, '');
   out.push('## Gates', '', renderGatesTable(ev.gates), '');
   out.push('## Latency: uncached vs cached', '', renderLatencyTable(results), '');
   out.push('## Cache behaviour', '', renderCacheSection(results), '');
+  for (const section of opts.extraSections ?? []) out.push(section, '');
   if (prefix !== null) {
     out.push('## Charts', '');
     out.push(`![fetch_md latency by percentile](${prefix}${CHART_FILES.fetchSpectrum})`, '');

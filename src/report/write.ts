@@ -11,6 +11,10 @@ export interface WriteReportOptions {
   evaluation?: GateEvaluation;
   /** Report file name inside outDir (default `report.md`). */
   reportName?: string;
+  title?: string;
+  extraSections?: readonly string[];
+  /** Extra SVG charts (file name → SVG) written beside the report. */
+  extraCharts?: Record<string, string>;
 }
 
 export interface WrittenReport {
@@ -25,13 +29,13 @@ export function writeReport(outDir: string, results: Results, opts: WriteReportO
   const dir = resolve(outDir);
   const evaluation = evaluationFor(results, opts.evaluation);
   const charts: string[] = [];
-  for (const [name, svg] of Object.entries(renderCharts(results, { evaluation }))) {
+  for (const [name, svg] of Object.entries({ ...renderCharts(results, { evaluation }), ...(opts.extraCharts ?? {}) })) {
     const f = join(dir, name);
     writeFileAtomic(f, svg);
     charts.push(f);
   }
   const report = join(dir, opts.reportName ?? 'report.md');
-  writeFileAtomic(report, renderMarkdownReport(results, { evaluation, chartPrefix: './' }));
+  writeFileAtomic(report, renderMarkdownReport(results, { evaluation, chartPrefix: './', title: opts.title, extraSections: opts.extraSections }));
   return { report, charts };
 }
 

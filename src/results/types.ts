@@ -23,6 +23,8 @@ export interface RunInfo {
   command: string;
   /** `virtual` (discrete-event clock) or `real`. */
   clock: 'virtual' | 'real';
+  /** True when the run was stopped early (SIGINT/SIGTERM); duration_ms then covers what ran. */
+  interrupted?: boolean;
 }
 
 export interface CacheResult {
@@ -106,4 +108,32 @@ export interface Results {
   histograms: Record<string, string>;
   gates?: GateResult[];
   verdict?: Verdict;
+  /** `mdcache shadow` only: how the candidate (cached) diverged from the control (uncached). */
+  shadow?: ShadowResult;
+}
+
+export interface MismatchExample {
+  symbol: string;
+  /** Scheduled arrival of the tick (ms since run start). */
+  at_ms: number;
+  tob_mismatch_ticks: number;
+  depth_mismatches: number;
+  control: { bid: number | null; ask: number | null; update_id: number };
+  candidate: { bid: number | null; ask: number | null; update_id: number; age_ms: number; status: string };
+}
+
+export interface ShadowResult {
+  /** Ticks both paths completed (compared). */
+  compared: number;
+  /** Ticks whose candidate best bid/ask differed from the control's. */
+  tob_mismatch_ratio: number;
+  /** Ticks with any depth-level difference in the compared depth. */
+  depth_mismatch_ratio: number;
+  /** Levels compared per side. */
+  compared_depth: number;
+  tob_mismatch_ticks: Percentiles;
+  depth_mismatch_levels: Percentiles;
+  candidate_staleness_ms: Percentiles;
+  /** The worst mismatches (largest top-of-book difference first). */
+  worst: MismatchExample[];
 }

@@ -7,6 +7,9 @@ import { renderHlog } from '../metrics/hlog.js';
 import { evaluateGates } from '../gates/evaluate.js';
 import { DEFAULT_GATES } from '../gates/spec.js';
 import type { GateSpec } from '../gates/types.js';
+import type { Registry } from 'prom-client';
+import type { OrderBook } from '../market/book.js';
+import type { TickObserver } from '../pipeline/tick-path.js';
 import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
@@ -25,6 +28,12 @@ export interface BenchOptions {
   gates?: readonly GateSpec[] | null;
   run: { id: string; command: string; version: string; host: string };
   onProgress?: (simMs: number) => void;
+  /** Registry for the cache's mm_md_* metrics (shadow exposes it on /metrics). */
+  registry?: Registry | null;
+  /** Stops the run early; results then cover the simulated time that ran (run.interrupted = true). */
+  signal?: AbortSignal;
+  /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
+  observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
 }
 
 export interface BenchOutput {
@@ -53,6 +62,9 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     durationMs: o.durationMs,
     windowMs,
     onProgress: o.onProgress,
+    registry: o.registry,
+    signal: o.signal,
+    observers: o.observers?.(clock),
   });
   const resolved: Record<string, unknown> = {
     name: scenario.name,
@@ -67,10 +79,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     ...(scenario.gates !== undefined && scenario.gates !== null ? { gates: scenario.gates } : {}),
   };
   const results = buildResults({
-    run: { ...o.run, started_at: started, wall_ms: 0, clock: o.realtime ? 'real' : 'virtual' },
+    run: { ...o.run, started_at: started, wall_ms: 0, clock: o.realtime ? 'real' : 'virtual', ...(sim.interrupted ? { interrupted: true } : {}) },
     scenario: resolved,
     seed,
-    durationMs: o.durationMs,
+    durationMs: sim.ranMs,
     windowMs,
     stageNames: o.bench.pipeline.stages.map((s) => s.name),
     sim,

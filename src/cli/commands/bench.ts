@@ -9,20 +9,13 @@ import { join } from 'node:path';
 import { RealClock, wallClockIso } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
-import { writeFileAtomic } from '../../io/atomic.js';
 import { openReplay } from '../../market/jsonl.js';
 import { loadGatesFile } from '../../gates/spec.js';
-import { renderTerminalSummary } from '../../report/terminal.js';
-import { renderJUnit } from '../../report/junit.js';
-import { renderStepSummary } from '../../report/markdown.js';
-import { appendStepSummary } from '../../report/github.js';
-import { writeReport } from '../../report/write.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
 import { durationFlag, intFlag } from '../options.js';
-import { EXIT, ExitCode } from '../exit.js';
 import { progressBar } from '../progress.js';
-import { useColor } from './report.js';
+import { exitOnVerdict, writeRunOutput } from '../run-output.js';
 import { VERSION } from '../version.js';
 
 interface BenchFlags {
@@ -108,20 +101,7 @@ export function registerBench(program: Command): void {
       });
       progress.done();
 
-      for (const [name, text] of Object.entries(hlogs)) writeFileAtomic(join(outDir, name), text);
-      writeFileAtomic(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-      const written = writeReport(outDir, results);
-      const ev = results.gates && results.verdict ? { gates: results.gates, verdict: results.verdict } : undefined;
-      if (f.junit && ev) writeFileAtomic(f.junit, renderJUnit(results, ev));
-      if (ev) appendStepSummary(renderStepSummary(results, ev));
-
-      const summaryStream = f.json ? process.stderr : process.stdout;
-      summaryStream.write(renderTerminalSummary(results, { color: useColor(summaryStream), evaluation: ev }));
-      summaryStream.write(`\nwrote ${join(outDir, 'results.json')}, ${written.report} (+${written.charts.length} charts, ${Object.keys(hlogs).length} .hlog files) in ${(results.run.wall_ms / 1000).toFixed(1)} s\n`);
-      if (f.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
-      if (ev && ev.verdict !== 'pass') {
-        const failing = ev.gates.filter((g) => g.status !== 'pass').map((g) => `${g.name} (${g.status})`);
-        throw new ExitCode(EXIT.gate, `mdcache: verdict ${ev.verdict}: ${failing.join(', ')}`);
-      }
+      writeRunOutput(results, hlogs, { outDir, json: f.json, junit: f.junit });
+      exitOnVerdict(results);
     });
 }

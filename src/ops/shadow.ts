@@ -1,0 +1,69 @@
+/**
+ * `shadow` as a library function: the control (uncached) path is what the pipeline uses; the candidate
+ * (cached) runs on the same ticks and is only measured and compared (GitHub Scientist style).
+ */
+import { Registry } from 'prom-client';
+import type { OrderBook } from '../market/book.js';
+import type { TickObserver } from '../pipeline/tick-path.js';
+import { runBench, type BenchOutput } from '../sim/bench.js';
+import { DivergenceTracker } from '../sim/divergence.js';
+import { shadowMetrics } from '../sim/shadow-metrics.js';
+import type { ProdConfig } from './prod-config.js';
+import { resolveProdRun } from './resolve.js';
+
+export interface ShadowOptions {
+  config: ProdConfig;
+  durationMs?: number;
+  realtime?: boolean;
+  registry?: Registry;
+  signal?: AbortSignal;
+  run: { id: string; command: string; version: string; host: string };
+  onProgress?: (simMs: number) => void;
+}
+
+function fetchLatencyObserver(record: (ms: number) => void): TickObserver<OrderBook> {
+  return { fetched: (_t, ms) => record(ms), fetchFailed: (_t, ms) => record(ms), stage: () => {}, done: () => {}, dropped: () => {} };
+}
+
+function both(a: TickObserver<OrderBook>, b: TickObserver<OrderBook>): TickObserver<OrderBook> {
+  return {
+    fetched: (t, ms, r) => (a.fetched(t, ms, r), b.fetched(t, ms, r)),
+    fetchFailed: (t, ms, e) => (a.fetchFailed(t, ms, e), b.fetchFailed(t, ms, e)),
+    stage: () => {},
+    done: () => {},
+    dropped: (t) => (a.dropped(t), b.dropped(t)),
+  };
+}
+
+export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
+  const { bench, seed, feed } = resolveProdRun(o.config);
+  const registry = o.registry ?? new Registry();
+  const metrics = shadowMetrics(registry);
+  let tracker: DivergenceTracker | undefined;
+  const out = await runBench({
+    bench,
+    seed,
+    feed,
+    durationMs: o.durationMs ?? o.config.shadow.duration_ms,
+    windowMs: o.config.shadow.window_ms,
+    realtime: o.realtime,
+    registry,
+    signal: o.signal,
+    run: o.run,
+    onProgress: (t) => {
+      metrics.simTime(t);
+      o.onProgress?.(t);
+    },
+    observers: (clock) => {
+      tracker = new DivergenceTracker(() => clock.now(), o.config.shadow.compare_depth, o.config.shadow.worst_examples, (m) =>
+        metrics.divergence(m.tobTicks, m.depthMismatches, m.candidateAgeMs),
+      );
+      return {
+        uncached: both(tracker.control, fetchLatencyObserver((ms) => metrics.latency('control', ms))),
+        cached: both(tracker.candidate, fetchLatencyObserver((ms) => metrics.latency('candidate', ms))),
+      };
+    },
+  });
+  out.results.shadow = tracker!.result();
+  return out;
+}

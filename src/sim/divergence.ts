@@ -1,0 +1,119 @@
+/**
+ * Shadow comparison (GitHub Scientist style): for every tick both paths completed, how the candidate's
+ * (cached) book differs from the control's (uncached) book: top of book in ticks, depth levels, staleness.
+ */
+import type { OrderBook } from '../market/book.js';
+import { createHistogram, recordScaled, summarize, type Histogram } from '../metrics/hdr.js';
+import type { Fetched } from '../pipeline/fetch-md.js';
+import type { Tick, TickObserver } from '../pipeline/tick-path.js';
+import type { MismatchExample, ShadowResult } from '../results/types.js';
+import { round6 } from './recorder.js';
+
+interface Used {
+  book: OrderBook;
+  status: string;
+  ageMs: number;
+}
+
+export interface DivergenceListener {
+  (m: { symbol: string; tobTicks: number; depthMismatches: number; candidateAgeMs: number }): void;
+}
+
+export class DivergenceTracker {
+  private readonly pending = new Map<Tick, { control?: Used; candidate?: Used }>();
+  private readonly tob: Histogram = createHistogram();
+  private readonly depthLv: Histogram = createHistogram();
+  private readonly staleness: Histogram = createHistogram();
+  private compared = 0;
+  private tobMismatches = 0;
+  private depthMismatchTicks = 0;
+  private worst: MismatchExample[] = [];
+
+  constructor(
+    private readonly now: () => number,
+    /** Levels per side compared for depth mismatches. */
+    readonly depth = 10,
+    private readonly keepWorst = 10,
+    private readonly listener?: DivergenceListener,
+  ) {}
+
+  private observer(role: 'control' | 'candidate'): TickObserver<OrderBook> {
+    return {
+      fetched: (tick: Tick, _ms: number, r: Fetched<OrderBook>) => {
+        const used: Used = { book: r.book, status: r.status, ageMs: this.now() - r.book.takenAt };
+        const slot = this.pending.get(tick) ?? {};
+        slot[role] = used;
+        if (slot.control && slot.candidate) {
+          this.pending.delete(tick);
+          this.compare(tick, slot.control, slot.candidate);
+        } else this.pending.set(tick, slot);
+      },
+      // A tick one path could not serve has nothing to compare; forget its other half.
+      fetchFailed: (tick: Tick) => void this.pending.delete(tick),
+      stage: () => {},
+      done: () => {},
+      dropped: (tick: Tick) => void this.pending.delete(tick),
+    };
+  }
+
+  readonly control = this.observer('control');
+  readonly candidate = this.observer('candidate');
+
+  private compare(tick: Tick, control: Used, candidate: Used): void {
+    const c = control.book;
+    const k = candidate.book;
+    const tobTicks = Math.max(diff(c.bestBid(), k.bestBid()), diff(c.bestAsk(), k.bestAsk()));
+    let depthMismatches = 0;
+    for (let i = 0; i < this.depth; i++) {
+      if (levelDiffers(i < c.bidCount, i < k.bidCount, () => c.bidTicks(i) !== k.bidTicks(i) || c.bidQty(i) !== k.bidQty(i))) depthMismatches++;
+      if (levelDiffers(i < c.askCount, i < k.askCount, () => c.askTicks(i) !== k.askTicks(i) || c.askQty(i) !== k.askQty(i))) depthMismatches++;
+    }
+    this.compared++;
+    if (tobTicks > 0) this.tobMismatches++;
+    if (depthMismatches > 0) this.depthMismatchTicks++;
+    recordScaled(this.tob, tobTicks, 1);
+    recordScaled(this.depthLv, depthMismatches, 1);
+    recordScaled(this.staleness, candidate.ageMs, 1000);
+    this.listener?.({ symbol: tick.symbol, tobTicks, depthMismatches, candidateAgeMs: candidate.ageMs });
+    if (tobTicks > 0 && (this.worst.length < this.keepWorst || tobTicks > this.worst[this.worst.length - 1]!.tob_mismatch_ticks)) {
+      this.worst.push({
+        symbol: tick.symbol,
+        at_ms: Math.round(tick.scheduledAt * 1000) / 1000,
+        tob_mismatch_ticks: tobTicks,
+        depth_mismatches: depthMismatches,
+        control: { bid: c.bestBid() ?? null, ask: c.bestAsk() ?? null, update_id: c.lastUpdateId },
+        candidate: { bid: k.bestBid() ?? null, ask: k.bestAsk() ?? null, update_id: k.lastUpdateId, age_ms: Math.round(candidate.ageMs * 1000) / 1000, status: candidate.status },
+      });
+      // Largest first; ties keep the earlier tick (stable sort), so the list is deterministic.
+      this.worst.sort((a, b) => b.tob_mismatch_ticks - a.tob_mismatch_ticks);
+      if (this.worst.length > this.keepWorst) this.worst.length = this.keepWorst;
+    }
+  }
+
+  result(): ShadowResult {
+    const n = this.compared;
+    return {
+      compared: n,
+      tob_mismatch_ratio: n > 0 ? round6(this.tobMismatches / n) : 0,
+      depth_mismatch_ratio: n > 0 ? round6(this.depthMismatchTicks / n) : 0,
+      compared_depth: this.depth,
+      tob_mismatch_ticks: summarize(this.tob, 1),
+      depth_mismatch_levels: summarize(this.depthLv, 1),
+      candidate_staleness_ms: summarize(this.staleness, 1000),
+      worst: this.worst,
+    };
+  }
+}
+
+function diff(a: number | undefined, b: number | undefined): number {
+  if (a === undefined || b === undefined) return a === b ? 0 : MISSING_SIDE_TICKS;
+  return Math.abs(a - b);
+}
+
+function levelDiffers(inA: boolean, inB: boolean, differs: () => boolean): boolean {
+  if (inA !== inB) return true;
+  return inA && differs();
+}
+
+/** Counted when one book has a side the other lacks (an empty side is as wrong as it gets). */
+const MISSING_SIDE_TICKS = 1_000_000;
