@@ -1,6 +1,6 @@
 /** Config parsing (pure) and loading (file IO). Every problem is collected before failing. */
 import { readFileSync } from 'node:fs';
-import { parseDocument, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { Reader } from './reader.js';
 import { readMdCache, type MdCacheConfig } from './md-cache.js';
@@ -14,15 +14,17 @@ export const SIBLING_TOP_LEVEL_KEYS = ['name', 'description', 'seed', 'symbols',
 
 /** Parses YAML text into plain data; syntax errors become a ConfigError with line:column. */
 export function parseYaml(text: string, source = 'input'): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e: YAMLError) => ({ path: '', message: yamlErrorMessage(e, source) })), source);
+    throw new ConfigError(doc.errors.map((e: YAMLError) => ({ path: '', message: yamlErrorMessage(e, source, lineCounter) })), source);
   }
   return doc.toJS({ maxAliasCount: 100 });
 }
 
-function yamlErrorMessage(e: YAMLError, source: string): string {
-  const pos = e.linePos?.[0];
+function yamlErrorMessage(e: YAMLError, source: string, lc: LineCounter): string {
+  // With prettyErrors off, yaml leaves linePos unset: derive line:column from the error's offset.
+  const pos = e.linePos?.[0] ?? (e.pos ? lc.linePos(e.pos[0]) : undefined);
   const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
   const first = e.message.split('\n')[0];
   return `YAML syntax error at ${where}: ${first}`;

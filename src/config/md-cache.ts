@@ -91,18 +91,21 @@ export function readMdCache(r: Reader, raw: unknown, path = 'md_cache'): MdCache
       max_ms: r.number(retryObj, 'max_ms', rp, d.retry.max_ms, { min: 0, max: 600_000 }),
     },
   };
-  // Cross-field rules; only when both sides were given or defaulted validly.
-  const ttlGiven = o?.ttl_ms;
-  if (o?.max_stale_ms !== undefined || ttlGiven !== undefined) {
-    if (cfg.max_stale_ms < cfg.ttl_ms) {
-      r.add(`${path}.max_stale_ms`, `${cfg.max_stale_ms} must be >= ttl_ms (${cfg.ttl_ms})`);
-    }
+  // Cross-field rules, checked only when neither side already has a problem (a rejected value was replaced by
+  // its default, which would make the cross-field message misleading).
+  const bad = (key: string): boolean => r.problems.some((p) => p.path === `${path}.${key}`);
+  const shown = (key: 'ttl_ms' | 'max_stale_ms' | 'max_inflight_refresh'): string => (o?.[key] === undefined ? ' (default)' : '');
+  if (!bad('ttl_ms') && !bad('max_stale_ms') && cfg.max_stale_ms < cfg.ttl_ms) {
+    r.add(`${path}.max_stale_ms`, `${cfg.max_stale_ms}${shown('max_stale_ms')} must be >= ttl_ms (${cfg.ttl_ms}${shown('ttl_ms')})`);
   }
-  if (cfg.retry.max_ms < cfg.retry.base_ms) {
+  if (!bad('retry.base_ms') && !bad('retry.max_ms') && cfg.retry.max_ms < cfg.retry.base_ms) {
     r.add(`${rp}.max_ms`, `${cfg.retry.max_ms} must be >= retry.base_ms (${cfg.retry.base_ms})`);
   }
-  if (cfg.hedge_after_ms > 0 && cfg.max_inflight_refresh < 2 && o?.hedge_after_ms !== undefined) {
-    r.add(`${path}.hedge_after_ms`, `${cfg.hedge_after_ms} needs max_inflight_refresh >= 2 (got ${cfg.max_inflight_refresh}); use 0 to turn hedging off`);
+  if (!bad('hedge_after_ms') && !bad('max_inflight_refresh') && cfg.hedge_after_ms > 0 && cfg.max_inflight_refresh < 2) {
+    r.add(
+      `${path}.hedge_after_ms`,
+      `${cfg.hedge_after_ms} needs max_inflight_refresh >= 2 (got ${cfg.max_inflight_refresh}${shown('max_inflight_refresh')}); use 0 to turn hedging off`,
+    );
   }
   return cfg;
 }
