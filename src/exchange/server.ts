@@ -1,0 +1,549 @@
+/**
+ * A Binance-compatible loopback exchange driven by the seeded generator (MarketSim) on an injected clock
+ * (RealClock by default). The feed is advanced to the clock's time on a timer and on every REST request;
+ * what the generator delivers goes out on the wire, so the scenario's faults become real protocol faults:
+ *   seq_gap / ws_silence      the events are never sent (a gap in U/u, a silent stream on a live socket)
+ *   out_of_order              the held event is sent after the one that overtook it
+ *   crossed                   the sent event carries a glitched bid above the best ask (corrected later)
+ *   disconnect                every WebSocket is terminated; upgrades get HTTP 503 until the reconnect
+ *   rest.latency              each depth response is held for a drawn latency
+ *   rest.timeout_ms           a drawn latency beyond it holds the response past the timeout
+ *   rest.error_rate           5xx (500/502/503) or 429 with Retry-After
+ *   malformedRate (option)    a depth response or a WebSocket frame is corrupted (bad JSON, numbers
+ *                             instead of strings, off-grid price, missing field)
+ * Endpoints: GET /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/depth, /_truth (non-Binance);
+ * WebSocket /ws/<stream>, /ws, /stream?streams=a/b, /stream with SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocketServer, WebSocket } from 'ws';
+import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { rngStream, type Rng } from '../core/rng.js';
+import type { OrderBook } from '../market/book.js';
+import type { FeedMessage, SymbolInfo } from '../market/feed.js';
+import { latencySampler } from '../market/latency.js';
+import { priceToTicks, ticksToPrice } from '../market/ticks.js';
+import type { MarketSim } from '../market/sim.js';
+import type { DepthDiff } from '../market/types.js';
+import { createMarket, type Scenario } from '../scenario/scenario.js';
+
+export const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000, 5000] as const;
+
+export interface ExchangeOptions {
+  scenario: Scenario;
+  /** Seed of the generator and of the exchange's fault draws (default: the scenario's). */
+  seed?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** Default a RealClock. */
+  clock?: Clock;
+  /** How often the feed is advanced to the clock's time (default 20 ms). */
+  advanceMs?: number;
+  /** Server pings every client this often (default 20 s). */
+  pingIntervalMs?: number;
+  /** A client with no pong for this long is dropped (default 60 s). */
+  pongTimeoutMs?: number;
+  /** Probability that a depth response or a WebSocket frame is corrupted (default 0). */
+  malformedRate?: number;
+  /** Retry-After (seconds) sent with a 429 (default 1; decimals are sent as given, a non-standard extension). */
+  retryAfterS?: number;
+  /** Apply the scenario's rest block (latency, error_rate, timeouts) to /api/v3/depth (default true). */
+  restFaults?: boolean;
+  /** Ground-truth books remembered per symbol for `/_truth?id=` (default 4096; recording starts at a symbol's first /_truth request). */
+  truthHistory?: number;
+}
+
+export interface ExchangeStats {
+  rest: { requests: number; ok: number; errors5xx: number; rateLimited: number; timeouts: number; malformed: number; badRequests: number };
+  ws: { connections: number; open: number; messages: number; malformed: number; droppedNoPong: number; rejectedUpgrades: number; pings: number; pongs: number };
+  disconnects: number;
+}
+
+export interface Exchange {
+  readonly host: string;
+  readonly port: number;
+  /** http://host:port */
+  readonly restUrl: string;
+  /** ws://host:port */
+  readonly wsUrl: string;
+  readonly symbols: readonly string[];
+  /** The generator behind the exchange (ground truth). */
+  readonly feed: MarketSim;
+  /** Feed time now (ms since the exchange started). */
+  time(): number;
+  stats(): ExchangeStats;
+  /** Open WebSocket clients. */
+  clientCount(): number;
+  /** Terminates every WebSocket now (a disconnect without refusing reconnections). */
+  dropClients(): void;
+  close(): Promise<void>;
+}
+
+interface Client {
+  ws: WebSocket;
+  combined: boolean;
+  streams: Set<string>;
+  lastPong: number;
+}
+
+interface Truth {
+  ids: number[];
+  books: OrderBook[];
+}
+
+const STREAM_RE = /^([a-z0-9_.-]+)@depth(@100ms)?$/;
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function baseQuote(symbol: string): { baseAsset: string; quoteAsset: string } {
+  for (const q of ['USDT', 'USDC', 'BUSD', 'BTC', 'ETH', 'BNB', 'EUR']) if (symbol.length > q.length && symbol.endsWith(q)) return { baseAsset: symbol.slice(0, -q.length), quoteAsset: q };
+  return { baseAsset: symbol, quoteAsset: '' };
+}
+
+/** Corrupts a wire payload (one of several ways a broken feed shows up). */
+export function corrupt(rng: Rng, obj: { bids?: unknown; asks?: unknown; b?: unknown; a?: unknown } & Record<string, unknown>, text: string): string {
+  const kind = rng.int(0, 3);
+  if (kind === 0) return text.slice(0, Math.max(1, Math.floor(text.length / 2))); // truncated JSON
+  const copy: Record<string, unknown> = { ...obj };
+  const key = 'bids' in copy ? 'bids' : 'b';
+  const other = key === 'bids' ? 'asks' : 'a';
+  if (kind === 1) {
+    // numbers instead of decimal strings
+    const lv = (copy[key] as [string, string][]).length > 0 ? (copy[key] as [string, string][]) : (copy[other] as [string, string][]);
+    if (lv.length === 0) return text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+    const which = lv === copy[key] ? key : other;
+    copy[which] = lv.map(([p, q]) => [Number(p), Number(q)]);
+  } else if (kind === 2) {
+    // a price off the tick grid (one more decimal digit than the tick allows, non-zero)
+    const lv = (copy[key] as [string, string][]).length > 0 ? (copy[key] as [string, string][]) : (copy[other] as [string, string][]);
+    if (lv.length === 0) return text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+    const which = lv === copy[key] ? key : other;
+    copy[which] = lv.map(([p, q], i) => [i === 0 ? (p.includes('.') ? p + '3' : p + '.3') : p, q]);
+  } else {
+    // a mandatory field missing
+    if ('lastUpdateId' in copy) delete copy.lastUpdateId;
+    else delete copy.u;
+  }
+  return JSON.stringify(copy);
+}
+
+export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
+  const clock = o.clock ?? new RealClock();
+  const scenario = o.scenario;
+  const seed = o.seed ?? scenario.seed;
+  const host = o.host ?? '127.0.0.1';
+  const advanceMs = o.advanceMs ?? 20;
+  const pingIntervalMs = o.pingIntervalMs ?? 20_000;
+  const pongTimeoutMs = o.pongTimeoutMs ?? 60_000;
+  const malformedRate = o.malformedRate ?? 0;
+  const retryAfterS = o.retryAfterS ?? 1;
+  const restFaults = o.restFaults ?? true;
+  const historyLen = o.truthHistory ?? 4096;
+  const rest = scenario.rest;
+
+  const feed = createMarket(scenario, { seed, start: 0 });
+  const t0 = clock.now();
+  const feedNow = (): number => clock.now() - t0;
+  const infos = new Map<string, SymbolInfo>(feed.instruments.map((i) => [i.symbol, i]));
+  const byLower = new Map<string, string>(feed.instruments.map((i) => [i.symbol.toLowerCase(), i.symbol]));
+  const symbols = feed.instruments.map((i) => i.symbol);
+
+  const rLatency = rngStream(seed, 'exchange/rest/latency');
+  const drawLatency = latencySampler(rest.latency, rLatency);
+  const rError = rngStream(seed, 'exchange/rest/errors');
+  const rMalRest = rngStream(seed, 'exchange/rest/malformed');
+  const rMalWs = rngStream(seed, 'exchange/ws/malformed');
+
+  const st: ExchangeStats = {
+    rest: { requests: 0, ok: 0, errors5xx: 0, rateLimited: 0, timeouts: 0, malformed: 0, badRequests: 0 },
+    ws: { connections: 0, open: 0, messages: 0, malformed: 0, droppedNoPong: 0, rejectedUpgrades: 0, pings: 0, pongs: 0 },
+    disconnects: 0,
+  };
+
+  const clients = new Set<Client>();
+  /** stream name → clients subscribed */
+  const subs = new Map<string, Set<Client>>();
+  let connDown = false;
+  let closed = false;
+  const truth = new Map<string, Truth>();
+
+  const advance = (): void => {
+    if (!closed) feed.advanceTo(feedNow());
+  };
+
+  // ---------------------------------------------------------------- ground-truth history for /_truth?id=
+  feed.onRecord((r) => {
+    if (r.kind !== 'event') return;
+    const h = truth.get(r.ev.symbol);
+    if (!h) return;
+    h.ids.push(r.ev.u);
+    h.books.push(feed.snapshot(r.ev.symbol));
+    if (h.ids.length > historyLen) {
+      h.ids.splice(0, h.ids.length - historyLen);
+      h.books.splice(0, h.books.length - historyLen);
+    }
+  });
+
+  // ---------------------------------------------------------------- WebSocket delivery
+  const subscribe = (c: Client, stream: string): void => {
+    c.streams.add(stream);
+    let set = subs.get(stream);
+    if (!set) subs.set(stream, (set = new Set()));
+    set.add(c);
+  };
+  const unsubscribe = (c: Client, stream: string): void => {
+    c.streams.delete(stream);
+    subs.get(stream)?.delete(c);
+  };
+  const removeClient = (c: Client): void => {
+    if (!clients.delete(c)) return;
+    for (const s of c.streams) subs.get(s)?.delete(c);
+    st.ws.open = clients.size;
+  };
+
+  const send = (c: Client, stream: string, raw: string, wrapped: string, wire: DepthDiff): void => {
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    st.ws.messages++;
+    if (malformedRate > 0 && rMalWs.next() < malformedRate) {
+      st.ws.malformed++;
+      const bad = corrupt(rMalWs, wire as unknown as Record<string, unknown>, raw);
+      c.ws.send(c.combined ? `{"stream":"${stream}","data":${bad}}` : bad);
+      return;
+    }
+    c.ws.send(c.combined ? wrapped : raw);
+  };
+
+  const deliver = (m: FeedMessage): void => {
+    if (m.type === 'disconnect') {
+      connDown = true;
+      st.disconnects++;
+      for (const c of [...clients]) c.ws.terminate();
+      return;
+    }
+    if (m.type === 'reconnect') {
+      connDown = false;
+      return;
+    }
+    const lower = m.symbol.toLowerCase();
+    const wire = m.diff.toWire();
+    let raw: string | undefined;
+    for (const suffix of ['@depth', '@depth@100ms']) {
+      const stream = lower + suffix;
+      const set = subs.get(stream);
+      if (!set || set.size === 0) continue;
+      raw ??= JSON.stringify(wire);
+      const wrapped = `{"stream":"${stream}","data":${raw}}`;
+      for (const c of set) send(c, stream, raw, wrapped, wire);
+    }
+  };
+  feed.onMessage(deliver);
+
+  const wss = new WebSocketServer({ noServer: true });
+
+  const onControl = (c: Client, data: WebSocket.RawData): void => {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString());
+    } catch {
+      c.ws.send(JSON.stringify({ error: { code: 3, msg: 'Invalid JSON' }, id: null }));
+      return;
+    }
+    const m = msg as { method?: unknown; params?: unknown; id?: unknown };
+    const id = typeof m?.id === 'number' || typeof m?.id === 'string' ? m.id : null;
+    if (typeof m !== 'object' || m === null || typeof m.method !== 'string') {
+      c.ws.send(JSON.stringify({ error: { code: 2, msg: 'Invalid request: method missing' }, id }));
+      return;
+    }
+    if (m.method === 'LIST_SUBSCRIPTIONS') {
+      c.ws.send(JSON.stringify({ result: [...c.streams], id }));
+      return;
+    }
+    if (m.method !== 'SUBSCRIBE' && m.method !== 'UNSUBSCRIBE') {
+      c.ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown method ${m.method}` }, id }));
+      return;
+    }
+    if (!Array.isArray(m.params) || m.params.some((p) => typeof p !== 'string' || !validStream(p))) {
+      c.ws.send(JSON.stringify({ error: { code: 2, msg: 'Invalid request: params must be a list of valid stream names' }, id }));
+      return;
+    }
+    for (const p of m.params as string[]) (m.method === 'SUBSCRIBE' ? subscribe : unsubscribe)(c, p);
+    c.ws.send(JSON.stringify({ result: null, id }));
+  };
+
+  const validStream = (s: string): boolean => {
+    const mm = STREAM_RE.exec(s);
+    return !!mm && byLower.has(mm[1]!);
+  };
+
+  const reject = (socket: Socket, status: number, text: string): void => {
+    st.ws.rejectedUpgrades++;
+    const body = JSON.stringify({ code: -1, msg: text });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    if (closed) return reject(socket, 503, 'Service Unavailable');
+    if (connDown) return reject(socket, 503, 'Service Unavailable');
+    const url = new URL(req.url ?? '/', 'http://x');
+    let streams: string[];
+    let combined: boolean;
+    if (url.pathname === '/ws' || url.pathname === '/ws/') {
+      streams = [];
+      combined = false;
+    } else if (url.pathname.startsWith('/ws/')) {
+      streams = url.pathname.slice(4).split('/').filter(Boolean);
+      combined = false;
+    } else if (url.pathname === '/stream') {
+      streams = (url.searchParams.get('streams') ?? '').split('/').filter(Boolean);
+      combined = true;
+    } else return reject(socket, 404, 'Not Found');
+    if (streams.some((s) => !validStream(s))) return reject(socket, 400, 'Bad Request');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const c: Client = { ws, combined, streams: new Set(), lastPong: clock.now() };
+      clients.add(c);
+      st.ws.connections++;
+      st.ws.open = clients.size;
+      for (const s of streams) subscribe(c, s);
+      ws.on('message', (data) => onControl(c, data));
+      ws.on('pong', () => {
+        st.ws.pongs++;
+        c.lastPong = clock.now();
+      });
+      ws.on('close', () => removeClient(c));
+      ws.on('error', () => removeClient(c));
+      if (closed || connDown) ws.terminate();
+    });
+  };
+
+  // ---------------------------------------------------------------- REST
+  const pending = new Set<{ timer: TimerHandle; res: ServerResponse }>();
+
+  const hold = (req: IncomingMessage, res: ServerResponse, ms: number, then: () => void): void => {
+    if (!(ms > 0)) return then();
+    const p = {
+      res,
+      timer: clock.setTimeout(() => {
+        pending.delete(p);
+        if (!res.destroyed) then();
+      }, ms),
+    };
+    pending.add(p);
+    req.on('close', () => {
+      if (res.writableEnded) return;
+      clock.clearTimeout(p.timer);
+      pending.delete(p);
+    });
+  };
+
+  const exchangeInfo = (filter: string | null): unknown => ({
+    timezone: 'UTC',
+    serverTime: Math.floor(feedNow()),
+    rateLimits: [],
+    exchangeFilters: [],
+    symbols: feed.instruments
+      .filter((i) => filter === null || i.symbol === filter)
+      .map((i) => {
+        const priceTicks = priceToTicks(i.price, i.tick);
+        const maxTicks = Math.min(Number.MAX_SAFE_INTEGER, Math.max(priceTicks * 1000, 1_000_000));
+        const step = (1 / 10 ** i.qtyDecimals).toFixed(i.qtyDecimals);
+        return {
+          symbol: i.symbol,
+          status: 'TRADING',
+          ...baseQuote(i.symbol),
+          quotePrecision: i.tick.decimals,
+          filters: [
+            { filterType: 'PRICE_FILTER', minPrice: i.tick_size, maxPrice: ticksToPrice(maxTicks, i.tick), tickSize: i.tick_size },
+            { filterType: 'LOT_SIZE', minQty: step, maxQty: '9000000', stepSize: step },
+          ],
+        };
+      }),
+  });
+
+  const bad = (res: ServerResponse, code: number, msg: string, status = 400): void => {
+    st.rest.badRequests++;
+    json(res, status, { code, msg });
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    st.rest.requests++;
+    advance();
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return bad(res, -1000, `Method ${req.method} not allowed.`, 405);
+    const q = url.searchParams;
+    switch (url.pathname) {
+      case '/api/v3/ping':
+        return json(res, 200, {});
+      case '/api/v3/time':
+        return json(res, 200, { serverTime: Math.floor(feedNow()) });
+      case '/api/v3/exchangeInfo': {
+        const s = q.get('symbol');
+        if (s !== null && !infos.has(s)) return bad(res, -1121, 'Invalid symbol.');
+        return json(res, 200, exchangeInfo(s));
+      }
+      case '/api/v3/depth':
+        return depth(req, res, q);
+      case '/_truth':
+        return truthEndpoint(res, q);
+      default:
+        return bad(res, -1000, `Unknown endpoint ${url.pathname}.`, 404);
+    }
+  };
+
+  const depth = (req: IncomingMessage, res: ServerResponse, q: URLSearchParams): void => {
+    const symbol = q.get('symbol');
+    if (!symbol) return bad(res, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+    if (!infos.has(symbol)) return bad(res, -1121, 'Invalid symbol.');
+    const ls = q.get('limit');
+    let limit = 100;
+    if (ls !== null) {
+      if (!/^\d+$/.test(ls)) return bad(res, -1100, "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.");
+      limit = Number(ls);
+      if (!(DEPTH_LIMITS as readonly number[]).includes(limit)) return bad(res, -1130, `Invalid data sent for a parameter: limit must be one of ${DEPTH_LIMITS.join(', ')}.`);
+    }
+    // Fixed draw order per request: latency, error coin (+ kind), malformed coin.
+    const latency = restFaults ? Math.max(0, drawLatency()) : 0;
+    const fails = restFaults && rest.error_rate > 0 && rError.next() < rest.error_rate;
+    const failKind = fails ? rError.int(0, 4) : 0;
+    const malformed = malformedRate > 0 && rMalRest.next() < malformedRate;
+    if (restFaults && latency > rest.timeout_ms) st.rest.timeouts++;
+    hold(req, res, latency, () => {
+      if (fails) {
+        if (failKind <= 1) {
+          st.rest.rateLimited++;
+          return json(res, 429, { code: -1003, msg: 'Too many requests; please use the websocket for live updates to avoid polling the API.' }, { 'retry-after': String(retryAfterS) });
+        }
+        st.rest.errors5xx++;
+        const status = [500, 502, 503][failKind - 2]!;
+        return json(res, status, { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' });
+      }
+      advance();
+      const snap = feed.snapshot(symbol, limit).toSnapshot();
+      const text = JSON.stringify(snap);
+      if (malformed) {
+        st.rest.malformed++;
+        return json(res, 200, corrupt(rMalRest, snap as unknown as Record<string, unknown>, text));
+      }
+      st.rest.ok++;
+      json(res, 200, text);
+    });
+  };
+
+  const truthEndpoint = (res: ServerResponse, q: URLSearchParams): void => {
+    const symbol = q.get('symbol');
+    if (!symbol || !infos.has(symbol)) return bad(res, -1121, 'Invalid symbol.');
+    if (!truth.has(symbol)) truth.set(symbol, { ids: [], books: [] });
+    const limit = q.get('limit') === null ? Infinity : Number(q.get('limit'));
+    const idS = q.get('id');
+    let book: OrderBook;
+    if (idS !== null) {
+      const h = truth.get(symbol)!;
+      const id = Number(idS);
+      const cur = feed.snapshot(symbol, 1);
+      if (cur.lastUpdateId === id) book = feed.snapshot(symbol);
+      else {
+        // binary search on increasing ids
+        let lo = 0;
+        let hi = h.ids.length - 1;
+        let at = -1;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          const v = h.ids[mid]!;
+          if (v === id) {
+            at = mid;
+            break;
+          }
+          if (v < id) lo = mid + 1;
+          else hi = mid - 1;
+        }
+        if (at < 0) return bad(res, -1, `update id ${idS} of ${symbol} is not in the truth history (${h.ids[0] ?? '-'}..${h.ids.at(-1) ?? '-'})`, 404);
+        book = h.books[at]!;
+      }
+    } else book = feed.snapshot(symbol);
+    const s = book.toSnapshot(limit);
+    json(res, 200, { symbol, lastUpdateId: s.lastUpdateId, time: Math.floor(feedNow()), bids: s.bids, asks: s.asks });
+  };
+
+  // ---------------------------------------------------------------- timers and lifecycle
+  let advanceTimer: TimerHandle | undefined;
+  const loop = (): void => {
+    if (closed) return;
+    advance();
+    advanceTimer = clock.setTimeout(loop, advanceMs);
+  };
+  let pingTimer: TimerHandle | undefined;
+  const pingLoop = (): void => {
+    if (closed) return;
+    const now = clock.now();
+    for (const c of [...clients]) {
+      if (now - c.lastPong > pongTimeoutMs) {
+        st.ws.droppedNoPong++;
+        c.ws.terminate();
+        removeClient(c);
+        continue;
+      }
+      if (c.ws.readyState === WebSocket.OPEN) {
+        st.ws.pings++;
+        c.ws.ping();
+      }
+    }
+    pingTimer = clock.setTimeout(pingLoop, Math.min(pingIntervalMs, pongTimeoutMs));
+  };
+
+  const server: Server = createServer(onRequest);
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 0);
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  loop();
+  pingTimer = clock.setTimeout(pingLoop, Math.min(pingIntervalMs, pongTimeoutMs));
+
+  return {
+    host,
+    port,
+    restUrl: `http://${hostPart}:${port}`,
+    wsUrl: `ws://${hostPart}:${port}`,
+    symbols,
+    feed,
+    time: feedNow,
+    stats: () => structuredClone(st),
+    clientCount: () => clients.size,
+    dropClients: () => {
+      for (const c of [...clients]) c.ws.terminate();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clock.clearTimeout(advanceTimer);
+      clock.clearTimeout(pingTimer);
+      for (const p of pending) {
+        clock.clearTimeout(p.timer);
+        p.res.destroy();
+      }
+      pending.clear();
+      for (const c of [...clients]) {
+        c.ws.close(1001, 'exchange shutting down');
+        c.ws.terminate();
+      }
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
