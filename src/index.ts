@@ -16,3 +16,5 @@ export type { GateSpec, GateKind, Op, EvaluateOptions, GateEvaluation, CompareRo
 export { renderMarkdownReport, renderStepSummary, renderCharts, renderTerminalSummary, renderGateTable, renderJUnit, renderCompareMarkdown, renderCompareTerminal, writeReport, writeReportFile, appendStepSummary, loadResults, parseResults, CHART_FILES } from './report/index.js';
 export * from './market/index.js';
 export * from './scenario/index.js';
+export * from './exchange/index.js';
+export * from './net/index.js';

@@ -7,6 +7,7 @@ import { registerGateCommands } from './commands/gate.js';
 
 import { VERSION } from './version.js';
 import { registerBench } from './commands/bench.js';
+import { registerExchange } from './commands/exchange.js';
 import { registerShadow } from './commands/shadow.js';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerBench(program);
+  registerExchange(program);
   registerShadow(program);
   registerConfig(program);
   registerGenerate(program);
