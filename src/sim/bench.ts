@@ -13,7 +13,7 @@ import type { TickObserver } from '../pipeline/tick-path.js';
 import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
-import { simulate } from './simulate.js';
+import { simulate, type SimMarket } from './simulate.js';
 
 export interface BenchOptions {
   bench: BenchScenario;
@@ -32,6 +32,13 @@ export interface BenchOptions {
   registry?: Registry | null;
   /** Stops the run early; results then cover the simulated time that ran (run.interrupted = true). */
   signal?: AbortSignal;
+  /**
+   * A market to use instead of the scenario's generator or `feed` (e.g. a live exchange over the network,
+   * src/net/live-market.ts). Built on the host's real clock before the run starts (the run's clock is a
+   * zeroed view of it created afterwards, so connecting and syncing do not count); closed after the run.
+   * Implies real time.
+   */
+  market?: (hostClock: Clock) => Promise<SimMarket<OrderBook> & { close?(): Promise<void> | void; describe?(): Record<string, unknown> }>;
   /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
 }
@@ -50,9 +57,12 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const seed = o.seed ?? o.bench.scenario.seed;
   const scenario = o.symbols ? withSymbolCount(o.bench.scenario, o.symbols) : o.bench.scenario;
   const windowMs = o.windowMs ?? Math.min(DEFAULT_WINDOW_MS, o.durationMs);
-  const clock: Clock = o.realtime ? new ZeroedClock(new RealClock()) : new VirtualClock(0);
+  const hostClock = new RealClock();
+  const live = o.market ? await o.market(hostClock) : undefined;
+  const realtime = o.realtime || live !== undefined;
+  const clock: Clock = realtime ? new ZeroedClock(hostClock) : new VirtualClock(0);
   const feed = o.feed ?? createMarket(scenario, { seed });
-  const market = feedMarket({ clock, feed, rest: scenario.rest, seed });
+  const market = live ?? feedMarket({ clock, feed, rest: scenario.rest, seed });
   const sim = await simulate({
     clock,
     market,
@@ -65,7 +75,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     registry: o.registry,
     signal: o.signal,
     observers: o.observers?.(clock),
-  });
+  }).finally(() => live?.close?.());
   const resolved: Record<string, unknown> = {
     name: scenario.name,
     description: scenario.description,
@@ -77,9 +87,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     pipeline: o.bench.pipeline,
     md_cache: o.bench.mdCache,
     ...(scenario.gates !== undefined && scenario.gates !== null ? { gates: scenario.gates } : {}),
+    ...(live ? { symbol_count: live.symbols.length, symbols: live.symbols, ...live.describe?.() } : {}),
   };
   const results = buildResults({
-    run: { ...o.run, started_at: started, wall_ms: 0, clock: o.realtime ? 'real' : 'virtual', ...(sim.interrupted ? { interrupted: true } : {}) },
+    run: { ...o.run, started_at: started, wall_ms: 0, clock: realtime ? 'real' : 'virtual', ...(sim.interrupted ? { interrupted: true } : {}) },
     scenario: resolved,
     seed,
     durationMs: sim.ranMs,
