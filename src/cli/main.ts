@@ -9,6 +9,7 @@ import { VERSION } from './version.js';
 import { registerBench } from './commands/bench.js';
 import { registerExchange } from './commands/exchange.js';
 import { registerShadow } from './commands/shadow.js';
+import { registerCanary } from './commands/canary.js';
 
 export function buildProgram(): Command {
   const program = new Command('mdcache')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerExchange(program);
   registerShadow(program);
+  registerCanary(program);
   registerConfig(program);
   registerGenerate(program);
   registerGateCommands(program);

@@ -122,33 +122,44 @@ export class VirtualClock implements Clock {
   }
 
   async advanceTo(target: number): Promise<void> {
+    await this.runTo(target, Infinity);
+  }
+
+  /** Runs timers until none is left (or `maxTimers` have run, which guards against self-rescheduling loops). */
+  async runUntilIdle(maxTimers = 1_000_000): Promise<void> {
+    let budget = maxTimers;
+    await settle();
+    while (this.heap.length > 0) {
+      if (budget <= 0) throw new Error(`VirtualClock.runUntilIdle: still busy after ${maxTimers} timers`);
+      // The budget is passed down: timers that keep rescheduling themselves at the same instant (delay 0)
+      // would otherwise never let runTo return.
+      budget -= await this.runTo(this.heap[0]!.at, budget);
+    }
+  }
+
+  /** Fires due timers up to `target` (at most `budget` of them); returns how many fired. */
+  private async runTo(target: number, budget: number): Promise<number> {
     if (this.running) throw new Error('VirtualClock.advance is not re-entrant');
     this.running = true;
+    let fired = 0;
     try {
       await settle();
       for (;;) {
         const next = this.heap[0];
         if (!next || next.at > target) break;
+        if (fired >= budget) return fired; // out of budget: leave the clock at the last timer's time
         this.removeAt(0);
         if (next.at > this.t) this.t = next.at;
         const fn = next.fn;
         next.fn = null;
+        fired++;
         fn?.();
         await settle();
       }
       if (target > this.t) this.t = target;
+      return fired;
     } finally {
       this.running = false;
-    }
-  }
-
-  /** Runs timers until none is left (or `maxTimers` have run, which guards against self-rescheduling loops). */
-  async runUntilIdle(maxTimers = 1_000_000): Promise<void> {
-    let n = 0;
-    await settle();
-    while (this.heap.length > 0) {
-      if (n++ >= maxTimers) throw new Error(`VirtualClock.runUntilIdle: still busy after ${maxTimers} timers`);
-      await this.advanceTo(this.heap[0]!.at);
     }
   }
 

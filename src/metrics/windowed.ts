@@ -38,14 +38,19 @@ export class WindowedHistogram {
     return h ? summarize(h, this.scale) : summarize(createHistogram(), this.scale);
   }
 
-  total(): Histogram {
+  /** Sum of windows [from, to). */
+  total(from = 0, to = Infinity): Histogram {
     const t = createHistogram();
-    for (const h of this.windows) if (h) t.add(h);
+    const end = Math.min(to, this.windows.length);
+    for (let i = Math.max(0, from); i < end; i++) {
+      const h = this.windows[i];
+      if (h) t.add(h);
+    }
     return t;
   }
 
-  summary(): Percentiles {
-    return summarize(this.total(), this.scale);
+  summary(from = 0, to = Infinity): Percentiles {
+    return summarize(this.total(from, to), this.scale);
   }
 
   /** Percentile spectrum points [percentile, value] for charts (HdrHistogram-style, to p99.99 and max). */

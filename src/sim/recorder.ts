@@ -100,23 +100,37 @@ export class PathRecorder<B> implements TickObserver<B> {
     this.droppedTotal++;
   }
 
-  result(stageNames: readonly string[]): PathResult {
+  /** The path's figures over windows [from, to) (the whole run by default). */
+  result(stageNames: readonly string[], from = 0, to = Infinity): PathResult {
     const stages: PathResult['stages'] = {};
-    stageNames.forEach((n, i) => (stages[n] = this.stages[i]!.summary()));
+    stageNames.forEach((n, i) => (stages[n] = this.stages[i]!.summary(from, to)));
+    const whole = from === 0 && to === Infinity;
+    let ticks = this.ticks;
+    let misses = this.misses;
+    let dropped = this.droppedTotal;
+    if (!whole) {
+      ticks = misses = dropped = 0;
+      for (let i = from; i < Math.min(to, this.counters.length); i++) {
+        const c = this.counters[i]!;
+        ticks += c.ticks;
+        misses += c.deadline_misses;
+        dropped += c.dropped;
+      }
+    }
     return {
-      fetch_md_ms: this.fetchMd.summary(),
-      tick_total_ms: this.tickTotal.summary(),
-      deadline_miss_ratio: this.ticks > 0 ? round6(this.misses / this.ticks) : 0,
-      ticks: this.ticks,
-      dropped: this.droppedTotal,
-      fetch_errors: this.fetchErrors,
+      fetch_md_ms: this.fetchMd.summary(from, to),
+      tick_total_ms: this.tickTotal.summary(from, to),
+      deadline_miss_ratio: ticks > 0 ? round6(misses / ticks) : 0,
+      ticks,
+      dropped,
+      fetch_errors: whole ? this.fetchErrors : 0,
       stages,
     };
   }
 
-  windows(count: number): WindowStats[] {
+  windows(count: number, from = 0): WindowStats[] {
     const out: WindowStats[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = from; i < count; i++) {
       const c = this.counters[i] ?? { ticks: 0, deadline_misses: 0, dropped: 0, gets: 0, fresh: 0, stale: 0, misses: 0 };
       const f = this.fetchMd.windowSummary(i);
       const t = this.tickTotal.windowSummary(i);

@@ -13,10 +13,15 @@ export interface ResultsInput<B> {
   windowMs: number;
   stageNames: readonly string[];
   sim: SimulationOutput<B>;
+  /** Only windows [fromWindow, toWindow) (a canary step); default: the whole run. */
+  fromWindow?: number;
+  toWindow?: number;
+  /** Cache stats to report (default: sim.cacheStats; a canary step passes the step's difference). */
+  cacheStats?: CacheStats;
 }
 
-function cacheResult<B>(sim: SimulationOutput<B>, stats: CacheStats): CacheResult {
-  const w = sim.cached.windows(sim.windowCount);
+function cacheResult<B>(sim: SimulationOutput<B>, stats: CacheStats, from: number, to: number): CacheResult {
+  const w = sim.cached.windows(to, from);
   let gets = 0, fresh = 0, stale = 0, misses = 0;
   for (const x of w) {
     gets += x.gets ?? 0;
@@ -37,24 +42,27 @@ function cacheResult<B>(sim: SimulationOutput<B>, stats: CacheStats): CacheResul
     refresh_failures: stats.refreshFailures,
     evictions: stats.evictions,
     invalidations,
-    staleness_ms: sim.cached.staleness.summary(),
-    tob_error_ticks: sim.cached.tobError.summary(),
-    refresh_latency_ms: sim.refreshLatency.summary(),
+    staleness_ms: sim.cached.staleness.summary(from, to),
+    tob_error_ticks: sim.cached.tobError.summary(from, to),
+    refresh_latency_ms: sim.refreshLatency.summary(from, to),
   };
 }
 
 export function buildResults<B>(i: ResultsInput<B>): Results {
   const { sim } = i;
-  const cached = sim.cached.result(i.stageNames);
-  cached.cache = cacheResult(sim, sim.cacheStats);
+  const from = i.fromWindow ?? 0;
+  const to = i.toWindow ?? sim.windowCount;
+  const range = from === 0 && to === sim.windowCount ? [0, Infinity] : [from, to];
+  const cached = sim.cached.result(i.stageNames, range[0], range[1]);
+  cached.cache = cacheResult(sim, i.cacheStats ?? sim.cacheStats, from, to);
   return {
     schema: RESULTS_SCHEMA,
     run: i.run,
     scenario: i.scenario,
     seed: i.seed,
     duration_ms: i.durationMs,
-    paths: { uncached: sim.uncached.result(i.stageNames), cached },
-    windows: { window_ms: i.windowMs, uncached: sim.uncached.windows(sim.windowCount), cached: sim.cached.windows(sim.windowCount) },
+    paths: { uncached: sim.uncached.result(i.stageNames, range[0], range[1]), cached },
+    windows: { window_ms: i.windowMs, uncached: sim.uncached.windows(to, from), cached: sim.cached.windows(to, from) },
     spectra: {
       fetch_md_ms: { uncached: sim.uncached.fetchMd.spectrum(), cached: sim.cached.fetchMd.spectrum() },
       tick_total_ms: { uncached: sim.uncached.tickTotal.spectrum(), cached: sim.cached.tickTotal.spectrum() },

@@ -159,7 +159,7 @@ export class Simulation<B> {
   /** Stops new ticks, lets running ones finish (their latency counts), and returns the recorders. */
   async finish(): Promise<SimulationOutput<B>> {
     const { clock } = this.o;
-    const interrupted = this.t < this.o.durationMs;
+    const interrupted = Boolean(this.o.signal?.aborted) && this.t < this.o.durationMs;
     this.stopAt = Math.min(this.stopAt, this.t);
     if (clock instanceof VirtualClock) await clock.runUntilIdle();
     else while (this.paths.uncached.pending > 0 || this.paths.cached.pending > 0) await clock.sleep(5);

@@ -56,6 +56,8 @@ export function feedMarket(o: FeedMarketOptions): FeedMarket {
         jumpTicks: cfg.jump_ticks,
         symbols,
         startTime: clock.now(),
+        // Resync the delivered local book from the ground truth the way a client would (snapshot after a gap).
+        snapshot: (symbol) => feed.snapshot(symbol),
       });
       return invalidator.attach(feed);
     },

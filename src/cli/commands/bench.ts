@@ -13,6 +13,7 @@ import { openReplay } from '../../market/jsonl.js';
 import { loadGatesFile } from '../../gates/spec.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
+import { binanceMarketFactory, symbolsFlag } from '../../net/bench-source.js';
 import { durationFlag, intFlag } from '../options.js';
 import { progressBar } from '../progress.js';
 import { exitOnVerdict, writeRunOutput } from '../run-output.js';
@@ -22,7 +23,9 @@ interface BenchFlags {
   scenario: string;
   duration?: number;
   seed?: number;
-  symbols?: number;
+  symbols?: number | string[];
+  restUrl?: string;
+  wsUrl?: string;
   out?: string;
   json?: boolean;
   realtime?: boolean;
@@ -44,6 +47,7 @@ function reproduceCommand(f: BenchFlags, durationMs: number, seed: number): stri
   const parts = ['mdcache bench', `--scenario ${f.scenario}`, `--duration ${formatDuration(durationMs)}`, `--seed ${seed}`];
   if (f.symbols) parts.push(`--symbols ${f.symbols}`);
   if (f.source !== 'synthetic') parts.push(`--source ${f.source}`);
+  if (f.source === 'binance') parts.push(`--rest-url ${f.restUrl}`, `--ws-url ${f.wsUrl}`);
   if (f.window) parts.push(`--window ${formatDuration(f.window)}`);
   if (f.realtime) parts.push('--realtime');
   if (f.gates) parts.push(`--gates ${f.gates}`);
@@ -57,8 +61,10 @@ export function registerBench(program: Command): void {
     .option('--scenario <name|file>', 'shipped scenario name or a YAML file', 'baseline')
     .option('--duration <d>', "simulated run length, e.g. 90s, 30m, 1h (default: the scenario's duration, else 30m)", durationFlag('--duration'))
     .option('--seed <n>', "seed (default: the scenario's)", intFlag('--seed', 0, Number.MAX_SAFE_INTEGER))
-    .option('--symbols <n>', 'override the number of symbols', intFlag('--symbols', 1, 100_000))
-    .option('--source <src>', 'market source: synthetic, or replay:FILE.jsonl (from mdcache generate)', 'synthetic')
+    .option('--symbols <n|list>', 'override the number of symbols; with --source binance: a comma-separated list (BTCUSDT,ETHUSDT)', symbolsFlag)
+    .option('--source <src>', 'market source: synthetic, replay:FILE.jsonl (from mdcache generate), or binance (a live exchange: --rest-url, --ws-url, real time)', 'synthetic')
+    .option('--rest-url <url>', 'with --source binance: REST base URL, e.g. http://127.0.0.1:8080')
+    .option('--ws-url <url>', 'with --source binance: WebSocket base URL, e.g. ws://127.0.0.1:8080')
     .option('--out <dir>', 'output directory (default: reports/<run-id>/)')
     .option('--json', 'print results JSON to stdout (the summary table goes to stderr)')
     .option('--realtime', 'run on the real clock instead of virtual time (use short durations)')
@@ -79,9 +85,12 @@ export function registerBench(program: Command): void {
       const windowMs = f.window;
       if (windowMs !== undefined && windowMs > durationMs) throw new UsageError(`--window: ${formatDuration(windowMs)} is longer than the run (${formatDuration(durationMs)})`);
       let feed;
+      let market;
+      if (f.source === 'binance') market = binanceMarketFactory({ ...f, restTimeoutMs: bench.scenario.rest.timeout_ms, silenceMs: bench.mdCache.invalidate_on_ws_gap_ms });
+      else if (Array.isArray(f.symbols)) throw new UsageError('--symbols: a symbol list needs --source binance; synthetic and replay sources take a count');
       if (f.source.startsWith('replay:')) feed = openReplay(f.source.slice('replay:'.length));
-      else if (f.source !== 'synthetic') throw new UsageError(`--source: invalid value '${f.source}', use synthetic or replay:FILE.jsonl`);
-      if (f.realtime && durationMs > 60 * 60_000) throw new UsageError(`--duration: ${formatDuration(durationMs)} on the real clock is too long; use at most 1h with --realtime (virtual time runs 30m in seconds)`);
+      else if (f.source !== 'synthetic' && f.source !== 'binance') throw new UsageError(`--source: invalid value '${f.source}', use synthetic, replay:FILE.jsonl or binance`);
+      if ((f.realtime || market) && durationMs > 60 * 60_000) throw new UsageError(`--duration: ${formatDuration(durationMs)} on the real clock is too long; use at most 1h with --realtime (virtual time runs 30m in seconds)`);
 
       const id = runId(bench.scenario.name, seed);
       const outDir = f.out ?? join('reports', id);
@@ -91,8 +100,9 @@ export function registerBench(program: Command): void {
         bench,
         durationMs,
         seed,
-        symbols: f.symbols,
+        symbols: typeof f.symbols === 'number' ? f.symbols : undefined,
         realtime: f.realtime,
+        market,
         windowMs,
         feed,
         gates: f.gate ? gates : null,

@@ -1,0 +1,244 @@
+/**
+ * `canary` as a library function: step by step, a growing, sticky share of symbols is served through the
+ * cache while the rest stay uncached as the control group. After each step the rollback conditions are
+ * evaluated with the same confidence machinery as the gates; a breach rolls back to 0 % and stops.
+ */
+import { VirtualClock, RealClock, ZeroedClock, hostElapsedMs, wallClockIso, type Clock } from '../core/clock.js';
+import type { CacheStats } from '../cache/types.js';
+import { evaluateGates } from '../gates/evaluate.js';
+import { ROLLBACK_GATES } from '../gates/spec.js';
+import type { GateSpec, GateEvaluation } from '../gates/types.js';
+import type { GateResult, Results } from '../results/types.js';
+import { createMarket } from '../scenario/scenario.js';
+import { buildResults } from '../sim/results.js';
+import { Simulation } from '../sim/simulate.js';
+import { feedMarket } from '../sim/synthetic-market.js';
+import type { ProdConfig } from './prod-config.js';
+import { resolveProdRun } from './resolve.js';
+
+export const CANARY_SCHEMA = 'mdcache.canary/v1' as const;
+
+export type CanaryOutcome = 'promoted' | 'rolled_back' | 'halted';
+
+export interface CanaryStep {
+  index: number;
+  share_pct: number;
+  start_ms: number;
+  end_ms: number;
+  canary_symbols: string[];
+  control_symbols: string[];
+  /** True when every symbol was in the canary: the control was the uncached path run in shadow on the same ticks. */
+  shadow_control: boolean;
+  metrics: {
+    hit_ratio: number;
+    canary_fetch_md_p95: number;
+    control_fetch_md_p95: number;
+    fetch_md_p95_regression_pct: number;
+    canary_ticks: number;
+    control_ticks: number;
+  };
+  /** Rollback conditions: status `pass` means the condition holds (roll back). */
+  conditions: GateResult[];
+  decision: 'healthy' | 'breach' | 'inconclusive';
+}
+
+export interface TimelinePoint {
+  start_ms: number;
+  share_pct: number;
+  hit_ratio: number | null;
+  canary_fetch_md_p95: number | null;
+  control_fetch_md_p95: number | null;
+}
+
+export interface CanaryResults {
+  schema: typeof CANARY_SCHEMA;
+  run: Results['run'];
+  scenario: Record<string, unknown>;
+  seed: number;
+  steps_planned: number[];
+  step_duration_ms: number;
+  window_ms: number;
+  outcome: CanaryOutcome;
+  /** Why it ended as it did (the breached condition, or what stayed inconclusive). */
+  reason: string;
+  final_share_pct: number;
+  steps: CanaryStep[];
+  timeline: TimelinePoint[];
+}
+
+/** Sticky bucket in [0, 100) from the symbol name (FNV-1a): a symbol's routing never depends on time. */
+export function symbolBucket(symbol: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < symbol.length; i++) {
+    h ^= symbol.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return (h % 10_000) / 100;
+}
+
+/** The canary set at a share: symbols whose bucket is below it (at least one when share > 0). Grows with share. */
+export function canarySet(symbols: readonly string[], sharePct: number): Set<string> {
+  const set = new Set(symbols.filter((s) => symbolBucket(s) < sharePct));
+  if (set.size === 0 && sharePct > 0 && symbols.length > 0) {
+    set.add([...symbols].sort((a, b) => symbolBucket(a) - symbolBucket(b) || (a < b ? -1 : 1))[0]!);
+  }
+  return set;
+}
+
+export interface CanaryOptions {
+  config: ProdConfig;
+  steps?: number[];
+  stepDurationMs?: number;
+  realtime?: boolean;
+  signal?: AbortSignal;
+  run: { id: string; command: string; version: string; host: string };
+  onProgress?: (simMs: number) => void;
+}
+
+function diffStats(now: CacheStats, before: CacheStats | undefined): CacheStats {
+  if (!before) return now;
+  const inv: Record<string, number> = {};
+  for (const [k, v] of Object.entries(now.invalidations)) inv[k] = v - (before.invalidations[k] ?? 0);
+  return { ...now, refreshes: now.refreshes - before.refreshes, refreshFailures: now.refreshFailures - before.refreshFailures, evictions: now.evictions - before.evictions, invalidations: inv };
+}
+
+export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
+  const started = wallClockIso();
+  const t0 = hostElapsedMs();
+  const cfg = o.config;
+  const steps = o.steps ?? cfg.canary.steps;
+  const stepMs = o.stepDurationMs ?? cfg.canary.step_duration_ms;
+  // At least 5 windows per step, so every step's intervals rest on enough data.
+  const windowMs = Math.min(cfg.canary.window_ms, stepMs / 5);
+  const { bench, seed, feed: replay } = resolveProdRun(cfg);
+  const clock: Clock = o.realtime ? new ZeroedClock(new RealClock()) : new VirtualClock(0);
+  const feed = replay ?? createMarket(bench.scenario, { seed });
+  const market = feedMarket({ clock, feed, rest: bench.scenario.rest, seed });
+  const symbols = market.symbols;
+  const sets = steps.map((s) => canarySet(symbols, s));
+  let rolledBack = false;
+  const stepOf = (t: number): number => Math.min(steps.length - 1, Math.floor(t / stepMs));
+  const sim = new Simulation({
+    clock,
+    market,
+    pipeline: bench.pipeline,
+    mdCache: bench.mdCache,
+    seed,
+    durationMs: steps.length * stepMs,
+    windowMs,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    route: (symbol, t) => {
+      if (rolledBack) return { uncached: true, cached: false };
+      const set = sets[stepOf(t)]!;
+      if (!set.has(symbol)) return { uncached: true, cached: false };
+      return { uncached: set.size === symbols.length, cached: true };
+    },
+  });
+  const conditions: GateSpec[] = [...ROLLBACK_GATES, ...(cfg.canary.rollback_gates ?? [])];
+  const stepsOut: CanaryStep[] = [];
+  let outcome: CanaryOutcome = 'promoted';
+  let reason = '';
+  let prevStats: CacheStats | undefined;
+  const stageNames = bench.pipeline.stages.map((s) => s.name);
+  const perStep: Results[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const start = i * stepMs;
+    const end = start + stepMs;
+    await sim.runUntil(end);
+    if (sim.now < end) {
+      outcome = 'halted';
+      reason = `interrupted during step ${i + 1} (${steps[i]} %)`;
+      break;
+    }
+    const statsNow = sim.cache.stats();
+    // Build the step's view: windows [start, end) of both groups.
+    const out = { uncached: sim.uncachedRec, cached: sim.cachedRec, refreshLatency: sim.refreshLatency, cacheStats: statsNow, windowCount: Math.ceil(end / windowMs), ranMs: end, interrupted: false };
+    const stepResults = buildResults({
+      run: { ...o.run, started_at: started, wall_ms: 0, clock: o.realtime ? 'real' : 'virtual' },
+      scenario: { name: bench.scenario.name },
+      seed,
+      durationMs: stepMs,
+      windowMs,
+      stageNames,
+      sim: out,
+      fromWindow: Math.floor(start / windowMs),
+      toWindow: Math.ceil(end / windowMs),
+      cacheStats: diffStats(statsNow, prevStats),
+    });
+    prevStats = statsNow;
+    perStep.push(stepResults);
+    const ev: GateEvaluation = evaluateGates(stepResults, conditions, { seed: `${seed}/canary/${i}` });
+    const breached = ev.gates.filter((g) => g.status === 'pass');
+    const unsure = ev.gates.filter((g) => g.status === 'inconclusive');
+    const decision: CanaryStep['decision'] = breached.length > 0 ? 'breach' : unsure.length > 0 ? 'inconclusive' : 'healthy';
+    const set = sets[i]!;
+    const u = stepResults.paths.uncached.fetch_md_ms.p95;
+    const c = stepResults.paths.cached.fetch_md_ms.p95;
+    stepsOut.push({
+      index: i + 1,
+      share_pct: steps[i]!,
+      start_ms: start,
+      end_ms: end,
+      canary_symbols: symbols.filter((s) => set.has(s)),
+      control_symbols: symbols.filter((s) => !set.has(s)),
+      shadow_control: set.size === symbols.length,
+      metrics: {
+        hit_ratio: stepResults.paths.cached.cache!.hit_ratio,
+        canary_fetch_md_p95: c,
+        control_fetch_md_p95: u,
+        fetch_md_p95_regression_pct: u > 0 ? Math.round(((c - u) / u) * 100_000) / 1000 : 0,
+        canary_ticks: stepResults.paths.cached.ticks,
+        control_ticks: stepResults.paths.uncached.ticks,
+      },
+      conditions: ev.gates,
+      decision,
+    });
+    if (decision === 'breach') {
+      rolledBack = true;
+      outcome = 'rolled_back';
+      reason = `step ${i + 1} (${steps[i]} %): ${breached.map((g) => `${g.name} (value ${fmt(g.value)}, 95% interval [${fmt(g.ci[0])}, ${fmt(g.ci[1])}])`).join('; ')}`;
+      break;
+    }
+    if (decision === 'inconclusive') {
+      outcome = 'halted';
+      reason = `step ${i + 1} (${steps[i]} %): the data cannot decide ${unsure.map((g) => g.name).join(', ')}; holding at ${steps[i]} % for a human (run the step longer)`;
+      break;
+    }
+  }
+  const finished = await sim.finish();
+  if (outcome === 'promoted') reason = `all ${steps.length} steps healthy: ${steps.join(' % → ')} %`;
+  const timeline: TimelinePoint[] = [];
+  const covered = stepsOut.length * stepMs;
+  const uw = finished.uncached.windows(Math.ceil(covered / windowMs));
+  const cw = finished.cached.windows(Math.ceil(covered / windowMs));
+  for (let w = 0; w < uw.length; w++) {
+    const start = w * windowMs;
+    const c = cw[w]!;
+    timeline.push({
+      start_ms: start,
+      share_pct: steps[stepOf(start)]!,
+      hit_ratio: c.gets ? Math.round(((c.hits ?? 0) / c.gets) * 1e6) / 1e6 : null,
+      canary_fetch_md_p95: c.ticks ? c.fetch_md_p95 : null,
+      control_fetch_md_p95: uw[w]!.ticks ? uw[w]!.fetch_md_p95 : null,
+    });
+  }
+  return {
+    schema: CANARY_SCHEMA,
+    run: { ...o.run, started_at: started, wall_ms: Math.round(hostElapsedMs() - t0), clock: o.realtime ? 'real' : 'virtual', ...(o.signal?.aborted ? { interrupted: true } : {}) },
+    scenario: { name: bench.scenario.name, description: bench.scenario.description, symbol_count: symbols.length, md_cache: bench.mdCache, pipeline: bench.pipeline, rollback_gates: conditions },
+    seed,
+    steps_planned: steps,
+    step_duration_ms: stepMs,
+    window_ms: windowMs,
+    outcome,
+    reason,
+    final_share_pct: outcome === 'promoted' ? 100 : outcome === 'rolled_back' ? 0 : stepsOut[stepsOut.length - 1]?.share_pct ?? 0,
+    steps: stepsOut,
+    timeline,
+  };
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(3);
+}
