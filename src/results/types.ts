@@ -25,6 +25,8 @@ export interface RunInfo {
   clock: 'virtual' | 'real';
   /** True when the run was stopped early (SIGINT/SIGTERM); duration_ms then covers what ran. */
   interrupted?: boolean;
+  /** Largest V8 heap use sampled during the run (MB), when the CLI measured it. */
+  peak_heap_mb?: number;
 }
 
 export interface CacheResult {

@@ -95,6 +95,7 @@ export function registerBench(program: Command): void {
       const id = runId(bench.scenario.name, seed);
       const outDir = f.out ?? join('reports', id);
       const host = new RealClock();
+      let peakHeap = 0;
       const progress = progressBar(`bench ${bench.scenario.name}`, durationMs, () => host.now(), f.progress);
       const { results, hlogs } = await runBench({
         bench,
@@ -107,9 +108,13 @@ export function registerBench(program: Command): void {
         feed,
         gates: f.gate ? gates : null,
         run: { id, command: reproduceCommand(f, durationMs, seed), version: VERSION, host: hostname() },
-        onProgress: (t) => progress.update(t),
+        onProgress: (t) => {
+          peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+          progress.update(t);
+        },
       });
       progress.done();
+      results.run.peak_heap_mb = Math.round(Math.max(peakHeap, process.memoryUsage().heapUsed) / 1e5) / 10;
 
       writeRunOutput(results, hlogs, { outDir, json: f.json, junit: f.junit });
       exitOnVerdict(results);
