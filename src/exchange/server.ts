@@ -438,7 +438,10 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const truthEndpoint = (res: ServerResponse, q: URLSearchParams): void => {
     const symbol = q.get('symbol');
     if (!symbol || !infos.has(symbol)) return bad(res, -1121, 'Invalid symbol.');
-    if (!truth.has(symbol)) truth.set(symbol, { ids: [], books: [] });
+    if (!truth.has(symbol)) {
+      const now = feed.snapshot(symbol);
+      truth.set(symbol, { ids: [now.lastUpdateId], books: [now] });
+    }
     const limit = q.get('limit') === null ? Infinity : Number(q.get('limit'));
     const idS = q.get('id');
     let book: OrderBook;

@@ -1,0 +1,81 @@
+/** Shared helpers of the exchange / network tests: scenarios in code, condition polling, truth comparison. */
+import { parseScenario, type Scenario } from '../../src/scenario/scenario.js';
+import type { OrderBook } from '../../src/market/book.js';
+import type { WsBook } from '../../src/net/ws-book.js';
+
+/** A small two-symbol scenario; `market` / `rest` blocks are merged over quiet defaults. */
+export function scenario(opts: { market?: Record<string, unknown>; rest?: Record<string, unknown>; seed?: number } = {}): Scenario {
+  return parseScenario(
+    {
+      name: 'net-test',
+      seed: opts.seed ?? 5,
+      symbols: [
+        { symbol: 'BTCUSDT', tick_size: '0.01', price: '65000.00', qty_decimals: 5 },
+        { symbol: 'SOLUSDT', tick_size: '0.001', price: '150.000', qty_decimals: 3 },
+      ],
+      market: { update_rate_hz: 40, diffusion_ticks: 1, depth: { levels: 40 }, ...opts.market },
+      rest: { latency: { model: 'constant', ms: 2 }, error_rate: 0, timeout_ms: 1000, ...opts.rest },
+    },
+    'test',
+  );
+}
+
+/** Polls `cond` every `everyMs` until it is truthy (returns it) or the deadline passes (throws with `what`). */
+export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 10): Promise<T> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface TruthBook {
+  symbol: string;
+  lastUpdateId: number;
+  bids: [string, string][];
+  asks: [string, string][];
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(url);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+/** The exchange's ground truth for `symbol` at update id `id` (from /_truth's history). */
+export async function truthAt(restUrl: string, symbol: string, id: number): Promise<TruthBook> {
+  const r = await getJson(`${restUrl}/_truth?symbol=${symbol}&id=${id}`);
+  if (r.status !== 200) throw new Error(`/_truth ${symbol} id ${id}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body as TruthBook;
+}
+
+/** Levels with quantities as numbers (the two sides print quantities with different decimals). */
+export function norm(levels: [string, string][]): [string, number][] {
+  return levels.map(([p, q]) => [p, Number(q)]);
+}
+
+/** Wire form of a local book, for exact comparison with the truth. */
+export function wire(book: OrderBook): { lastUpdateId: number; bids: [string, number][]; asks: [string, number][] } {
+  return { lastUpdateId: book.lastUpdateId, bids: norm(book.bids()), asks: norm(book.asks()) };
+}
+
+/**
+ * Compares the WS-maintained book of `symbol` (now) with the ground truth at the same update id.
+ * Returns false when the symbol is not synced at this moment (nothing to compare).
+ */
+export async function compareWithTruth(restUrl: string, ws: WsBook, symbol: string): Promise<{ compared: boolean; equal: boolean; local?: unknown; truth?: unknown }> {
+  const book = ws.book(symbol);
+  if (!book) return { compared: false, equal: true };
+  const local = wire(book);
+  const t = await truthAt(restUrl, symbol, local.lastUpdateId);
+  const truth = { lastUpdateId: t.lastUpdateId, bids: norm(t.bids), asks: norm(t.asks) };
+  return { compared: true, equal: JSON.stringify(local) === JSON.stringify(truth), local, truth };
+}
