@@ -232,7 +232,7 @@ describe('MDCache properties', () => {
         fc.asyncProperty(configArb, fc.array(cmdArb, { minLength: 1, maxLength: 40 }), fc.integer(), async (config, cmds, seed) => {
           await runScenario(config, cmds, seed);
         }),
-        { numRuns: Number(process.env.PROP_RUNS ?? 200), endOnFailure: true, timeout: 3000, seed: process.env.PROP_SEED ? Number(process.env.PROP_SEED) : undefined },
+        { numRuns: Number(process.env.PROP_RUNS ?? 200), timeout: 3000, seed: process.env.PROP_SEED ? Number(process.env.PROP_SEED) : undefined },
       );
       await new Promise((r) => setImmediate(r));
       expect(unhandled).toEqual([]);
