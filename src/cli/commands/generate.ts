@@ -1,4 +1,5 @@
 /** `mdcache generate --scenario NAME|FILE --duration 10m --seed N --out FILE.jsonl` */
+import { hostElapsedMs } from '../../core/clock.js';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
@@ -30,7 +31,7 @@ export function registerGenerate(program: Command): void {
       if (opts.symbols !== undefined) scenario = withSymbolCount(scenario, opts.symbols);
       const durationMs = opts.duration ?? scenario.duration_ms ?? 600_000;
       const tty = process.stderr.isTTY === true;
-      const started = Date.now();
+      const started = hostElapsedMs();
       let lastPct = -1;
       const stats = generateToFile(
         {
@@ -50,7 +51,7 @@ export function registerGenerate(program: Command): void {
         opts.out,
       );
       if (tty) process.stderr.write('\n');
-      const secs = (Date.now() - started) / 1000;
+      const secs = (hostElapsedMs() - started) / 1000;
       process.stderr.write(
         `wrote ${opts.out}: ${stats.events} events (${stats.delivered} delivered) over ${formatDuration(durationMs)} of scenario ${scenario.name}, seed ${opts.seed ?? scenario.seed}, in ${secs.toFixed(1)} s\n`,
       );
