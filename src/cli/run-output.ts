@@ -23,11 +23,11 @@ export function writeRunOutput(results: Results, hlogs: Record<string, string>, 
   for (const [name, text] of Object.entries(hlogs)) writeFileAtomic(join(o.outDir, name), text);
   writeFileAtomic(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const ev = results.gates && results.verdict ? { gates: results.gates, verdict: results.verdict } : undefined;
-  const written = writeReport(o.outDir, results, { ...o.report, evaluation: ev });
+  const written = writeReport(o.outDir, results, { ...o.report, evaluation: ev ?? null });
   if (o.junit && ev) writeFileAtomic(o.junit, renderJUnit(results, ev));
   if (ev) appendStepSummary(renderStepSummary(results, ev));
   const out = o.json ? process.stderr : process.stdout;
-  out.write(renderTerminalSummary(results, { color: useColor(out), evaluation: ev }));
+  out.write(renderTerminalSummary(results, { color: useColor(out), evaluation: ev ?? null }));
   if (o.extraSummary) out.write(o.extraSummary);
   out.write(`\nwrote ${join(o.outDir, 'results.json')}, ${written.report} (+${written.charts.length} charts, ${Object.keys(hlogs).length} .hlog files) in ${(results.run.wall_ms / 1000).toFixed(1)} s\n`);
   if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');

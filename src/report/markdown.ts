@@ -7,8 +7,8 @@ import { STATUS_ICON, VERDICT_TEXT, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtR
 import { formatDuration } from '../core/duration.js';
 
 export interface MarkdownOptions {
-  /** The gate evaluation to show (default: see evaluationFor). */
-  evaluation?: GateEvaluation;
+  /** The gate evaluation to show (default: see evaluationFor); `null` = not evaluated (`--no-gate`). */
+  evaluation?: GateEvaluation | null;
   /** Prefix of chart links, e.g. `./` or `charts/` (default `./`). Pass `null` to omit the charts section. */
   chartPrefix?: string | null;
   /** Title after '# ' (default `mdcache bench: <scenario>`). */
@@ -122,16 +122,20 @@ export function renderReproduce(results: Results): string {
 }
 
 export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {}): string {
-  const ev = evaluationFor(results, opts.evaluation);
+  const ev = opts.evaluation === null ? null : evaluationFor(results, opts.evaluation);
   const prefix = opts.chartPrefix === undefined ? './' : opts.chartPrefix;
   const desc = typeof results.scenario?.description === 'string' ? results.scenario.description : '';
   const out: string[] = [];
   out.push(`# ${opts.title ?? `mdcache bench: ${scenarioName(results)}`}`, '');
   if (results.run.interrupted) out.push(`> ⏹️ **Interrupted** after ${formatDuration(results.duration_ms)} of simulated time; the figures cover what ran.`, '');
-  out.push(`## ${VERDICT_TEXT[ev.verdict]}`, '');
-  out.push(`> **Verdict: ${ev.verdict}** — ${verdictLine(ev)}. Uncached and cached paths ran the same workload (seed ${results.seed}${desc ? `, ${desc}` : ''}).`);
-  out.push(`> A gate passes only when its whole 95% interval clears the threshold, fails when the whole interval misses it, and is inconclusive otherwise.`, '');
-  out.push('## Gates', '', renderGatesTable(ev.gates), '');
+  if (ev) {
+    out.push(`## ${VERDICT_TEXT[ev.verdict]}`, '');
+    out.push(`> **Verdict: ${ev.verdict}** — ${verdictLine(ev)}. Uncached and cached paths ran the same workload (seed ${results.seed}${desc ? `, ${desc}` : ''}).`);
+    out.push(`> A gate passes only when its whole 95% interval clears the threshold, fails when the whole interval misses it, and is inconclusive otherwise.`, '');
+    out.push('## Gates', '', renderGatesTable(ev.gates), '');
+  } else {
+    out.push('> Gates were not evaluated (`--no-gate`). Uncached and cached paths ran the same workload' + ` (seed ${results.seed}${desc ? `, ${desc}` : ''}).`, '');
+  }
   out.push('## Latency: uncached vs cached', '', renderLatencyTable(results), '');
   out.push('## Cache behaviour', '', renderCacheSection(results), '');
   for (const section of opts.extraSections ?? []) out.push(section, '');

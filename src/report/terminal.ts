@@ -8,7 +8,8 @@ import { STATUS_MARK, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThres
 
 export interface TerminalOptions {
   color: boolean;
-  evaluation?: GateEvaluation;
+  /** The gate evaluation to show; `null` = gates were not evaluated (`--no-gate`): no gate table. */
+  evaluation?: GateEvaluation | null;
 }
 
 /** No separator lines between body rows. */
@@ -49,7 +50,7 @@ export function renderGateTable(ev: GateEvaluation, opts: { color: boolean; note
 /** The full summary the bench prints: latency, deadline misses, cache behaviour, gates. */
 export function renderTerminalSummary(results: Results, opts: TerminalOptions): string {
   const c = chalkFor(opts.color);
-  const ev = evaluationFor(results, opts.evaluation);
+  const ev = opts.evaluation === null ? null : evaluationFor(results, opts.evaluation);
   const out: string[] = [];
   out.push(c.bold(`mdcache bench: ${scenarioName(results)} (seed ${results.seed})`));
   const lat = newTable(['latency (ms)', 'uncached', 'cached', 'Δ cached − uncached'], c, ['left', 'right', 'right', 'right']);
@@ -87,6 +88,6 @@ export function renderTerminalSummary(results: Results, opts: TerminalOptions): 
     const inv = Object.entries(cache.invalidations ?? {}).sort((a, b) => b[1] - a[1]);
     if (inv.length) out.push(`invalidations: ${inv.map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ')}`);
   }
-  out.push(renderGateTable(ev, { color: opts.color, notes: false }).trimEnd());
+  out.push(ev ? renderGateTable(ev, { color: opts.color, notes: false }).trimEnd() : c.dim('gates: not evaluated (--no-gate)'));
   return out.join('\n') + '\n';
 }

@@ -8,7 +8,8 @@ import { renderMarkdownReport } from './markdown.js';
 import { evaluationFor } from './model.js';
 
 export interface WriteReportOptions {
-  evaluation?: GateEvaluation;
+  /** `null` = gates were not evaluated (`--no-gate`). */
+  evaluation?: GateEvaluation | null;
   /** Report file name inside outDir (default `report.md`). */
   reportName?: string;
   title?: string;
@@ -27,9 +28,9 @@ export interface WrittenReport {
 /** Writes `<outDir>/report.md` and the SVG charts beside it (each file atomically). */
 export function writeReport(outDir: string, results: Results, opts: WriteReportOptions = {}): WrittenReport {
   const dir = resolve(outDir);
-  const evaluation = evaluationFor(results, opts.evaluation);
+  const evaluation = opts.evaluation === null ? null : evaluationFor(results, opts.evaluation);
   const charts: string[] = [];
-  for (const [name, svg] of Object.entries({ ...renderCharts(results, { evaluation }), ...(opts.extraCharts ?? {}) })) {
+  for (const [name, svg] of Object.entries({ ...renderCharts(results, { evaluation: evaluation ?? undefined }), ...(opts.extraCharts ?? {}) })) {
     const f = join(dir, name);
     writeFileAtomic(f, svg);
     charts.push(f);
