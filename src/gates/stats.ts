@@ -3,6 +3,7 @@
  * bootstrap over windows, and the Mann-Whitney U test (exact when small and untied, normal approximation
  * with tie and continuity correction otherwise). Everything here is pure and deterministic.
  */
+import { normalCdf } from '../core/normal.js';
 import { rngStream } from '../core/rng.js';
 
 export function mean(xs: readonly number[]): number {
@@ -61,24 +62,6 @@ export function bootstrap(n: number, stat: (idx: readonly number[]) => number, o
     if (Number.isFinite(v)) draws.push(v);
   }
   return { estimate, lo: quantile(draws, (1 - c) / 2), hi: quantile(draws, (1 + c) / 2), resamples: draws.length };
-}
-
-/** Standard normal CDF via erfc (Numerical Recipes erfcc, fractional error < 1.2e-7). */
-export function normalCdf(z: number): number {
-  return 0.5 * erfc(-z / Math.SQRT2);
-}
-
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
 }
 
 export type Alternative = 'less' | 'greater' | 'two-sided';
@@ -172,3 +155,5 @@ function exactUDistribution(n1: number, n2: number): number[] {
 function clamp01(p: number): number {
   return Math.min(1, Math.max(0, p));
 }
+
+export { normalCdf };
