@@ -325,7 +325,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   // ---------------------------------------------------------------- REST
   const pending = new Set<{ timer: TimerHandle; res: ServerResponse }>();
 
-  const hold = (req: IncomingMessage, res: ServerResponse, ms: number, then: () => void): void => {
+  const hold = (res: ServerResponse, ms: number, then: () => void): void => {
     if (!(ms > 0)) return then();
     const p = {
       res,
@@ -335,7 +335,8 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
       }, ms),
     };
     pending.add(p);
-    req.on('close', () => {
+    res.on('close', () => {
+      // the client went away before the held response was sent
       if (res.writableEnded) return;
       clock.clearTimeout(p.timer);
       pending.delete(p);
@@ -388,7 +389,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
         return json(res, 200, exchangeInfo(s));
       }
       case '/api/v3/depth':
-        return depth(req, res, q);
+        return depth(res, q);
       case '/_truth':
         return truthEndpoint(res, q);
       default:
@@ -396,7 +397,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     }
   };
 
-  const depth = (req: IncomingMessage, res: ServerResponse, q: URLSearchParams): void => {
+  const depth = (res: ServerResponse, q: URLSearchParams): void => {
     const symbol = q.get('symbol');
     if (!symbol) return bad(res, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
     if (!infos.has(symbol)) return bad(res, -1121, 'Invalid symbol.');
@@ -413,7 +414,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     const failKind = fails ? rError.int(0, 4) : 0;
     const malformed = malformedRate > 0 && rMalRest.next() < malformedRate;
     if (restFaults && latency > rest.timeout_ms) st.rest.timeouts++;
-    hold(req, res, latency, () => {
+    hold(res, latency, () => {
       if (fails) {
         if (failKind <= 1) {
           st.rest.rateLimited++;
