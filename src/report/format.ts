@@ -1,5 +1,5 @@
 /** Number and label formatting shared by the renderers (pure). */
-import type { GateResult, Verdict } from '../results/types.js';
+import type { GateResult, Percentiles, Verdict } from '../results/types.js';
 import { parseMetricPath, type Unit } from '../gates/metrics.js';
 
 export type GateUnit = Unit | 'pct';
@@ -88,3 +88,13 @@ export function scenarioName(results: { scenario?: Record<string, unknown>; run?
   const n = results.scenario?.name;
   return typeof n === 'string' && n ? n : (results.run?.id ?? 'run');
 }
+
+/** The percentile rows every latency table shows, with their labels. */
+export const PERCENTILE_ROWS: readonly (readonly [keyof Percentiles, string])[] = [
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p95', 'p95'],
+  ['p99', 'p99'],
+  ['p999', 'p99.9'],
+  ['max', 'max'],
+];

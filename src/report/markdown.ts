@@ -3,7 +3,7 @@ import type { GateResult, Percentiles, Results } from '../results/types.js';
 import type { GateEvaluation } from '../gates/types.js';
 import { CHART_FILES } from './charts.js';
 import { evaluationFor } from './model.js';
-import { STATUS_ICON, VERDICT_TEXT, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
+import { PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
 import { formatDuration } from '../core/duration.js';
 
 export interface MarkdownOptions {
@@ -17,14 +17,7 @@ export interface MarkdownOptions {
   extraSections?: readonly string[];
 }
 
-const PCTS: [keyof Percentiles, string][] = [
-  ['p50', 'p50'],
-  ['p90', 'p90'],
-  ['p95', 'p95'],
-  ['p99', 'p99'],
-  ['p999', 'p99.9'],
-  ['max', 'max'],
-];
+const PCTS = PERCENTILE_ROWS;
 
 function table(head: string[], rows: string[][], align?: string[]): string {
   const a = align ?? head.map((_, i) => (i === 0 ? ':--' : '--:'));

@@ -4,7 +4,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { GateResult, Results } from '../results/types.js';
 import type { GateEvaluation } from '../gates/types.js';
 import { evaluationFor } from './model.js';
-import { STATUS_MARK, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, scenarioName } from './format.js';
+import { PERCENTILE_ROWS, STATUS_MARK, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, scenarioName } from './format.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -63,14 +63,7 @@ export function renderTerminalSummary(results: Results, opts: TerminalOptions): 
     ['fetch_md_ms', 'fetch_md'],
     ['tick_total_ms', 'tick_total'],
   ] as const) {
-    for (const [k, kl] of [
-      ['p50', 'p50'],
-      ['p90', 'p90'],
-      ['p95', 'p95'],
-      ['p99', 'p99'],
-      ['p999', 'p99.9'],
-      ['max', 'max'],
-    ] as const) {
+    for (const [k, kl] of PERCENTILE_ROWS) {
       const u = results.paths.uncached[m][k];
       const v = results.paths.cached[m][k];
       lat.push([`${label} ${kl}`, fmtMs(u), fmtMs(v), delta(u, v, 'ms', 'lower')]);
