@@ -27,7 +27,9 @@ export function recordScaled(h: Histogram, value: number, scale: number): void {
 export function summarize(h: Histogram, scale: number): Percentiles {
   const count = h.totalCount;
   if (count === 0) return { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, count: 0 };
-  const at = (p: number): number => round3(h.getValueAtPercentile(p) / scale);
+  // hdr-histogram-js reports a percentile as its bucket's highest equivalent value but maxValue exactly, so a
+  // high percentile could exceed the max; no percentile of the data is above its max.
+  const at = (p: number): number => round3(Math.min(h.getValueAtPercentile(p), h.maxValue) / scale);
   return {
     p50: at(50),
     p90: at(90),

@@ -58,7 +58,8 @@ export class WindowedHistogram {
     const t = this.total();
     if (t.totalCount === 0) return [];
     const pts: [number, number][] = [];
-    for (const p of SPECTRUM_PERCENTILES) pts.push([p, round3(t.getValueAtPercentile(p) / this.scale)]);
+    // Clamped to the exact max (see summarize in hdr.ts) so the curve never dips at [100, max].
+    for (const p of SPECTRUM_PERCENTILES) pts.push([p, round3(Math.min(t.getValueAtPercentile(p), t.maxValue) / this.scale)]);
     pts.push([100, round3(t.maxValue / this.scale)]);
     return pts;
   }

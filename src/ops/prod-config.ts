@@ -157,8 +157,10 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
     window_ms: readDuration(r, co, 'window', 'canary', CANARY_DEFAULTS.window_ms),
     rollback_gates: readGates(r, co?.rollback_gates, 'canary.rollback_gates'),
   };
-  if (canary.window_ms > canary.step_duration_ms) r.add('canary.window', `${canary.window_ms} ms is longer than step_duration (${canary.step_duration_ms} ms)`);
-  if (shadow.window_ms > shadow.duration_ms) r.add('shadow.window', `${shadow.window_ms} ms is longer than duration (${shadow.duration_ms} ms)`);
+  // Cross-field rules only when neither side was rejected (a rejected value was replaced by its default).
+  const bad = (path: string): boolean => r.problems.some((p) => p.path === path);
+  if (!bad('canary.window') && !bad('canary.step_duration') && canary.window_ms > canary.step_duration_ms) r.add('canary.window', `${canary.window_ms} ms is longer than step_duration (${canary.step_duration_ms} ms)`);
+  if (!bad('shadow.window') && !bad('shadow.duration') && shadow.window_ms > shadow.duration_ms) r.add('shadow.window', `${shadow.window_ms} ms is longer than duration (${shadow.duration_ms} ms)`);
   if (!r.ok) throw new ConfigError(r.problems, source);
   return { source: src, md_cache, pipeline, gates, shadow, canary, file: source };
 }

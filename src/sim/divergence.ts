@@ -21,6 +21,8 @@ export interface DivergenceListener {
 
 export class DivergenceTracker {
   private readonly pending = new Map<Tick, { control?: Used; candidate?: Used }>();
+  /** Ticks one path gave up on (failed or dropped) before the other path's book arrived. */
+  private readonly abandoned = new WeakSet<Tick>();
   private readonly tob: Histogram = createHistogram();
   private readonly depthLv: Histogram = createHistogram();
   private readonly staleness: Histogram = createHistogram();
@@ -40,6 +42,10 @@ export class DivergenceTracker {
   private observer(role: 'control' | 'candidate'): TickObserver<OrderBook> {
     return {
       fetched: (tick: Tick, _ms: number, r: Fetched<OrderBook>) => {
+        if (this.abandoned.has(tick)) {
+          this.abandoned.delete(tick);
+          return;
+        }
         const used: Used = { book: r.book, status: r.status, ageMs: this.now() - r.book.takenAt };
         const slot = this.pending.get(tick) ?? {};
         slot[role] = used;
@@ -48,12 +54,16 @@ export class DivergenceTracker {
           this.compare(tick, slot.control, slot.candidate);
         } else this.pending.set(tick, slot);
       },
-      // A tick one path could not serve has nothing to compare; forget its other half.
-      fetchFailed: (tick: Tick) => void this.pending.delete(tick),
+      // A tick one path could not serve has nothing to compare; forget its other half (also when it comes later).
+      fetchFailed: (tick: Tick) => this.abandon(tick),
       stage: () => {},
       done: () => {},
-      dropped: (tick: Tick) => void this.pending.delete(tick),
+      dropped: (tick: Tick) => this.abandon(tick),
     };
+  }
+
+  private abandon(tick: Tick): void {
+    if (!this.pending.delete(tick)) this.abandoned.add(tick);
   }
 
   readonly control = this.observer('control');
@@ -75,7 +85,7 @@ export class DivergenceTracker {
     recordScaled(this.depthLv, depthMismatches, 1);
     recordScaled(this.staleness, candidate.ageMs, 1000);
     this.listener?.({ symbol: tick.symbol, tobTicks, depthMismatches, candidateAgeMs: candidate.ageMs });
-    if (tobTicks > 0 && (this.worst.length < this.keepWorst || tobTicks > this.worst[this.worst.length - 1]!.tob_mismatch_ticks)) {
+    if (tobTicks > 0 && this.keepWorst > 0 && (this.worst.length < this.keepWorst || tobTicks > this.worst[this.worst.length - 1]!.tob_mismatch_ticks)) {
       this.worst.push({
         symbol: tick.symbol,
         at_ms: Math.round(tick.scheduledAt * 1000) / 1000,
