@@ -617,9 +617,10 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       h.totalCount === 0
         ? emptyLatency()
         : {
-            p50: round3(h.getValueAtPercentile(50) / LAT_SCALE),
-            p95: round3(h.getValueAtPercentile(95) / LAT_SCALE),
-            p99: round3(h.getValueAtPercentile(99) / LAT_SCALE),
+            // HDR rounds percentiles up to their bucket's top; the max is exact, so cap at it.
+            p50: round3(Math.min(h.getValueAtPercentile(50), h.maxValue) / LAT_SCALE),
+            p95: round3(Math.min(h.getValueAtPercentile(95), h.maxValue) / LAT_SCALE),
+            p99: round3(Math.min(h.getValueAtPercentile(99), h.maxValue) / LAT_SCALE),
             max: round3(h.maxValue / LAT_SCALE),
           };
     return makeStats(

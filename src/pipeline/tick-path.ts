@@ -63,8 +63,13 @@ export class TickPath<B> {
     }
     q.busy = true;
     this.inflight++;
-    void this.drain(q, tick);
+    this.drain(q, tick).catch((err: unknown) => {
+      this.failure ??= err;
+    });
   }
+
+  /** The first internal error a tick hit (an observer bug); the run rethrows it when it finishes. */
+  failure: unknown;
 
   private async drain(q: SymbolQueue, first: Tick): Promise<void> {
     let tick: Tick | undefined = first;
@@ -78,14 +83,18 @@ export class TickPath<B> {
 
   private async process(tick: Tick): Promise<void> {
     const start = this.clock.now();
-    let ok = true;
+    // Only the fetch itself may fail a tick; an observer that throws is a bug and must surface, not be
+    // counted as a fetch error.
+    let result: Fetched<B> | undefined;
+    let error: unknown;
     try {
-      const result = await this.fetchMd(tick.symbol, this.depth);
-      this.observer.fetched(tick, this.clock.now() - start, result);
+      result = await this.fetchMd(tick.symbol, this.depth);
     } catch (err) {
-      ok = false;
-      this.observer.fetchFailed(tick, this.clock.now() - start, err);
+      error = err;
     }
+    if (result !== undefined) this.observer.fetched(tick, this.clock.now() - start, result);
+    else this.observer.fetchFailed(tick, this.clock.now() - start, error);
+    const ok = result !== undefined;
     if (ok) {
       // Stages run back to back; their latencies were drawn at arrival so both paths see the same draws.
       let total = 0;

@@ -162,8 +162,9 @@ export class Simulation<B> {
     const interrupted = Boolean(this.o.signal?.aborted) && this.t < this.o.durationMs;
     this.stopAt = Math.min(this.stopAt, this.t);
     if (clock instanceof VirtualClock) await clock.runUntilIdle();
-    else while (this.paths.uncached.pending > 0 || this.paths.cached.pending > 0) await clock.sleep(5);
+    else while ((this.paths.uncached.pending > 0 || this.paths.cached.pending > 0) && this.paths.uncached.failure === undefined && this.paths.cached.failure === undefined) await clock.sleep(5);
     this.detach();
+    for (const path of [this.paths.uncached, this.paths.cached]) if (path.failure !== undefined) throw path.failure;
     const ranMs = this.t;
     return {
       uncached: this.uncachedRec,

@@ -280,3 +280,26 @@ describe('arrivalIntervals', () => {
     expect(sample(cfg, 7).slice(0, 50)).not.toEqual(sample(cfg, 8).slice(0, 50));
   });
 });
+
+describe('TickPath: an observer bug is not a fetch error', () => {
+  it('records the error as the path failure and never reports fetchFailed for it', async () => {
+    const clock = new VirtualClock(0);
+    const fetch = new FakeFetch(clock, () => 10);
+    const calls: string[] = [];
+    const observer: TickObserver<FakeBook> = {
+      fetched: () => {
+        calls.push('fetched');
+        throw new Error('observer bug');
+      },
+      fetchFailed: () => void calls.push('fetchFailed'),
+      stage: () => {},
+      done: () => void calls.push('done'),
+      dropped: () => {},
+    };
+    const path = new TickPath<FakeBook>('uncached', clock, fetch.fn, 10, 'queue', observer);
+    path.arrive({ symbol: 'A', scheduledAt: 0, stageMs: [] });
+    await clock.runUntilIdle();
+    expect(calls).toEqual(['fetched']);
+    expect((path.failure as Error).message).toBe('observer bug');
+  });
+});
