@@ -110,10 +110,12 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
   const stepMs = o.stepDurationMs ?? cfg.canary.step_duration_ms;
   // At least 5 windows per step, so every step's intervals rest on enough data.
   const windowMs = Math.min(cfg.canary.window_ms, stepMs / 5);
-  const { bench, seed, feed: replay } = resolveProdRun(cfg);
-  const clock: Clock = o.realtime ? new ZeroedClock(new RealClock()) : new VirtualClock(0);
-  const feed = replay ?? createMarket(bench.scenario, { seed });
-  const market = feedMarket({ clock, feed, rest: bench.scenario.rest, seed });
+  const { bench, seed, feed: replay, market: connect } = resolveProdRun(cfg);
+  const hostClock = new RealClock();
+  // A live exchange connects (and syncs its books) before the run's clock starts.
+  const live = connect ? await connect(hostClock) : undefined;
+  const clock: Clock = o.realtime || live ? new ZeroedClock(hostClock) : new VirtualClock(0);
+  const market = live ?? feedMarket({ clock, feed: replay ?? createMarket(bench.scenario, { seed }), rest: bench.scenario.rest, seed });
   const symbols = market.symbols;
   const sets = steps.map((s) => canarySet(symbols, s));
   let rolledBack = false;
@@ -206,7 +208,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
       break;
     }
   }
-  const finished = await sim.finish();
+  const finished = await sim.finish().finally(() => live?.close());
   if (outcome === 'promoted') reason = `all ${steps.length} steps healthy: ${steps.join(' % → ')} %`;
   const timeline: TimelinePoint[] = [];
   const covered = stepsOut.length * stepMs;
@@ -225,7 +227,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
   }
   return {
     schema: CANARY_SCHEMA,
-    run: { ...o.run, started_at: started, wall_ms: Math.round(hostElapsedMs() - t0), clock: o.realtime ? 'real' : 'virtual', ...(o.signal?.aborted ? { interrupted: true } : {}) },
+    run: { ...o.run, started_at: started, wall_ms: Math.round(hostElapsedMs() - t0), clock: o.realtime || live ? 'real' : 'virtual', ...(o.signal?.aborted ? { interrupted: true } : {}) },
     scenario: { name: bench.scenario.name, description: bench.scenario.description, symbol_count: symbols.length, md_cache: bench.mdCache, pipeline: bench.pipeline, rollback_gates: conditions },
     seed,
     steps_planned: steps,

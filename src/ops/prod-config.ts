@@ -14,7 +14,7 @@ import { readPipeline, type PipelineConfig } from '../pipeline/config.js';
 export type SourceConfig =
   | { type: 'synthetic'; scenario: string; seed: number | undefined }
   | { type: 'replay'; file: string; scenario: string; seed: number | undefined }
-  | { type: 'binance'; rest_url: string; ws_url: string; symbols: string[] };
+  | { type: 'binance'; rest_url: string; ws_url: string; symbols: string[]; scenario: string };
 
 export interface ShadowSettings {
   duration_ms: number;
@@ -78,7 +78,7 @@ function readSource(r: Reader, raw: unknown): SourceConfig {
   const type = r.oneOf(o, 'type', 'source', ['synthetic', 'replay', 'binance'] as const, 'synthetic');
   const seed = r.optionalNumber(o, 'seed', 'source', { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
   if (type === 'binance') {
-    r.unknownKeys(o, 'source', ['type', 'rest_url', 'ws_url', 'symbols']);
+    r.unknownKeys(o, 'source', ['type', 'rest_url', 'ws_url', 'symbols', 'scenario']);
     const rest_url = r.string(o, 'rest_url', 'source', '');
     const ws_url = r.string(o, 'ws_url', 'source', '');
     if (!/^https?:\/\//.test(rest_url)) r.add('source.rest_url', `${show(o.rest_url)} must be an http(s):// URL, e.g. http://127.0.0.1:8080`);
@@ -90,7 +90,7 @@ function readSource(r: Reader, raw: unknown): SourceConfig {
       if (!ok) r.add(`source.symbols[${i}]`, `${show(s)} is not a symbol name`);
       return ok;
     }) as string[];
-    return { type, rest_url, ws_url, symbols: symbols.map((s) => s.toUpperCase()) };
+    return { type, rest_url, ws_url, symbols: symbols.map((s) => s.toUpperCase()), scenario: r.string(o, 'scenario', 'source', 'baseline') };
   }
   r.unknownKeys(o, 'source', type === 'replay' ? ['type', 'file', 'scenario', 'seed'] : ['type', 'scenario', 'seed']);
   const scenario = r.string(o, 'scenario', 'source', 'baseline');

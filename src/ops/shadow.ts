@@ -36,7 +36,7 @@ function both(a: TickObserver<OrderBook>, b: TickObserver<OrderBook>): TickObser
 }
 
 export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
-  const { bench, seed, feed } = resolveProdRun(o.config);
+  const { bench, seed, feed, market } = resolveProdRun(o.config);
   const registry = o.registry ?? new Registry();
   const metrics = shadowMetrics(registry);
   let tracker: DivergenceTracker | undefined;
@@ -44,6 +44,7 @@ export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
     bench,
     seed,
     feed,
+    market,
     durationMs: o.durationMs ?? o.config.shadow.duration_ms,
     windowMs: o.config.shadow.window_ms,
     realtime: o.realtime,
