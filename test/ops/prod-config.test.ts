@@ -60,6 +60,7 @@ describe('parseProdConfig', () => {
       rest_url: 'http://127.0.0.1:8080',
       ws_url: 'ws://127.0.0.1:8080',
       symbols: ['BTCUSDT'],
+      scenario: 'baseline',
     });
     expect(problems({ source: 'kafka' })).toEqual([
       "source: 'kafka' is not a source; use synthetic, synthetic:SCENARIO, replay:FILE.jsonl, or a mapping with type: synthetic | replay | binance",
@@ -94,7 +95,7 @@ describe('parseProdConfig', () => {
     ]);
     expect(problems({ source: { type: 'binanse' } })[0]).toBe("source.type: 'binanse' is not allowed (did you mean 'binance'?); use one of: synthetic, replay, binance");
     expect(problems({ source: { type: 'binance', rest_url: 'ftp://x', ws_url: 'http://x', symbols: ['BTC-USDT', 7, 'ETHUSDT'], file: 'a' } })).toEqual([
-      "source.file: unknown key; allowed: type, rest_url, ws_url, symbols",
+      "source.file: unknown key; allowed: type, rest_url, ws_url, symbols, scenario",
       "source.rest_url: 'ftp://x' must be an http(s):// URL, e.g. http://127.0.0.1:8080",
       "source.ws_url: 'http://x' must be a ws(s):// URL, e.g. ws://127.0.0.1:8080",
       "source.symbols[0]: 'BTC-USDT' is not a symbol name",
