@@ -1,58 +1,16 @@
 /** End-to-end: `mdcache bench` through the built CLI (node bin/mdcache.js) as a child process. */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as hdr from 'hdr-histogram-js';
 import { parseXml } from '../report/xml.js';
+import { ensureBuilt, start, type Ran } from '../helpers/cli.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'mdcache.js');
 let dir: string;
 
-interface Ran {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** Runs the CLI without blocking the event loop, so independent runs can overlap. */
-function run(args: string[], cwd = dir): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' } });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, out, err }));
-  });
-}
-
-/** The newest mtime under a directory (ms). */
-function newest(d: string, ext: string): number {
-  let t = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p, ext));
-    else if (e.name.endsWith(ext)) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/ unless it is newer than every source file (the usual `tsc && vitest` run already built it). */
-function ensureBuilt(): void {
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newest(join(ROOT, 'src'), '.ts')) return;
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'pipe' });
-  } catch {
-    /* other work in progress may not type-check; tsc still emits */
-  }
-  if (!existsSync(main)) throw new Error('build did not emit dist/cli/main.js');
-}
+/** Runs the CLI in the test's directory. */
+const run = (args: string[], cwd = dir): Promise<Ran> => start(args, cwd).exited;
 
 const PERCENTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean', 'count'];
 

@@ -1,58 +1,17 @@
 /** End-to-end: `mdcache shadow` and `mdcache canary` through the built CLI as child processes. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseXml } from '../report/xml.js';
+import { ROOT, ensureBuilt, start as startCli, type Ran, type Running } from '../helpers/cli.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'mdcache.js');
 const PROD = join(ROOT, 'examples', 'prod.yaml');
 let dir: string;
 const children = new Set<ChildProcess>();
 
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-  err: string;
-}
-
-interface Running {
-  child: ChildProcess;
-  readonly out: string;
-  readonly err: string;
-  exited: Promise<Ran>;
-}
-
-function start(args: string[], cwd = dir): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' } });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<Ran>((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code, signal) => {
-      children.delete(child);
-      done({ code, signal, out, err });
-    });
-  });
-  return {
-    child,
-    get out() {
-      return out;
-    },
-    get err() {
-      return err;
-    },
-    exited,
-  };
-}
-
+const start = (args: string[], cwd = dir): Running => startCli(args, cwd, children);
 const run = (args: string[]): Promise<Ran> => start(args).exited;
 
 /** Polls `check` until it returns a value (not undefined), or throws after `ms` of wall time. */
@@ -71,27 +30,6 @@ async function waitFor<T>(what: string, ms: number, check: () => T | undefined |
   }
 }
 
-function newest(d: string, ext: string): number {
-  let t = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p, ext));
-    else if (e.name.endsWith(ext)) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/ unless it is newer than every source file (the usual `tsc && vitest` run already built it). */
-function ensureBuilt(): void {
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newest(join(ROOT, 'src'), '.ts')) return;
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'pipe' });
-  } catch {
-    /* other work in progress may not type-check; tsc still emits */
-  }
-  if (!existsSync(main)) throw new Error('build did not emit dist/cli/main.js');
-}
 
 const json = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
 
