@@ -4,30 +4,20 @@
  * the WebSocket feed.
  */
 import { describe, it, expect, afterEach } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { RealClock } from '../../src/core/clock.js';
 import { startExchange, type Exchange } from '../../src/exchange/server.js';
 import { loadScenario } from '../../src/scenario/scenario.js';
+import { start } from '../helpers/cli.js';
 
-const BIN = resolve(__dirname, '../../bin/mdcache.js');
 const open: Exchange[] = [];
 afterEach(async () => {
   while (open.length) await open.pop()!.close();
 });
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[]) => start(args, process.cwd()).exited.then((r) => ({ code: r.code, stdout: r.out, stderr: r.err }));
 
 async function liveConfig(): Promise<{ file: string; dir: string }> {
   const ex = await startExchange({ scenario: loadScenario('baseline'), clock: new RealClock() });
