@@ -343,7 +343,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.serveStaleIfError(load);
         const cap = Math.min(this.maxMs, this.baseMs * 2 ** (attempt - 1));
         try {
-          await this.clock.sleep(this.random() * cap, runner.rc.signal);
+          await this.clock.sleep(Math.max(this.random() * cap, retryAfterOf(err)), runner.rc.signal);
         } catch {
           return;
         }
@@ -701,4 +701,13 @@ function makeStats(
     evictions,
     invalidations,
   };
+}
+
+/**
+ * A server's "retry after" hint carried by the error (e.g. a 429's `Retry-After` as `retryAfterMs`): the next
+ * attempt waits at least that long, so retries are not wasted on a rate limit. 0 when there is none.
+ */
+function retryAfterOf(err: unknown): number {
+  const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
 }

@@ -374,6 +374,19 @@ describe('refresh failures', () => {
     expect(cache.stats('A')).toMatchObject({ refreshes: 5, refreshFailures: 4, misses: 1 });
   });
 
+  it("waits at least a rate limit's retryAfterMs before the next attempt", async () => {
+    // random() = 0.25 ⇒ jitter 2.5 ms; the error says "retry after 300 ms", which wins.
+    const { clock, refresh, cache } = setup({ retry: { max_attempts: 3, base_ms: 10, max_ms: 40 }, refresh_timeout_ms: 1000 }, { autoMs: undefined, random: () => 0.25 });
+    const p = cache.get('A');
+    await clock.advance(5);
+    refresh.calls[0]!.reject(Object.assign(new Error('HTTP 429'), { retryAfterMs: 300 }));
+    await clock.advance(1000);
+    refresh.calls[1]!.resolve();
+    await clock.runUntilIdle();
+    expect((await p).value.call).toBe(2);
+    expect(refresh.calls.map((c) => c.startedAt)).toEqual([0, 305]);
+  });
+
   it('jitter draws uniformly below the cap (random = 0.25)', async () => {
     const { clock, refresh, cache } = setup({ retry: { max_attempts: 3, base_ms: 100, max_ms: 1000 } }, { autoMs: 0, random: () => 0.25 });
     refresh.failNext = 2;
