@@ -120,7 +120,7 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
   const desc = typeof results.scenario?.description === 'string' ? results.scenario.description : '';
   const out: string[] = [];
   out.push(`# ${opts.title ?? `mdcache bench: ${scenarioName(results)}`}`, '');
-  if (results.run.interrupted) out.push(`> ⏹️ **Interrupted** after ${formatDuration(results.duration_ms)} of simulated time; the figures cover what ran.`, '');
+  if (results.run.interrupted) out.push(`> ⏹️ **Interrupted** after ${formatDuration(results.duration_ms)} of ${results.run.clock === 'real' ? 'real' : 'simulated'} time; the figures cover what ran.`, '');
   if (ev) {
     out.push(`## ${VERDICT_TEXT[ev.verdict]}`, '');
     out.push(`> **Verdict: ${ev.verdict}** — ${verdictLine(ev)}. Uncached and cached paths ran the same workload (seed ${results.seed}${desc ? `, ${desc}` : ''}).`);

@@ -93,7 +93,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     run: { ...o.run, started_at: started, wall_ms: 0, clock: realtime ? 'real' : 'virtual', ...(sim.interrupted ? { interrupted: true } : {}) },
     scenario: resolved,
     seed,
-    durationMs: sim.ranMs,
+    durationMs: Math.round(sim.ranMs),
     windowMs,
     stageNames: o.bench.pipeline.stages.map((s) => s.name),
     sim,

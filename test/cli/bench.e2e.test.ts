@@ -175,3 +175,26 @@ describe('mdcache bench (child process)', () => {
     for (const d of ['x1', 'x2', 'x3', 'x4', 'x5']) expect(existsSync(join(dir, d))).toBe(false);
   }, 60_000);
 });
+
+describe('mdcache bench: SIGINT', () => {
+  it('stops cleanly, writes the results of what ran (marked interrupted) and does not pass', async () => {
+    ensureBuilt();
+    const d = mkdtempSync(join(tmpdir(), 'mdcache-bench-int-'));
+    const out = join(d, 'out');
+    const running = start(['bench', '--realtime', '--duration', '60s', '--out', out, '--no-progress'], d);
+    // Wait until the run says it is under way (its signal handlers are installed), then interrupt it.
+    const deadline = performance.now() + 20_000;
+    while (!running.err.includes('on the real clock') && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(running.err).toMatch(/running baseline for 1m on the real clock/);
+    running.child.kill('SIGINT');
+    const r = await running.exited;
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/SIGINT: stopping/);
+    expect(r.err).toMatch(/interrupted after/);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.run.interrupted).toBe(true);
+    expect(results.duration_ms).toBeGreaterThanOrEqual(0); // the signal may land before the first tick
+    expect(results.duration_ms).toBeLessThan(60_000);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Interrupted/);
+  });
+});

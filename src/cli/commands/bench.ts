@@ -17,6 +17,8 @@ import { binanceMarketFactory, symbolsFlag } from '../../net/bench-source.js';
 import { durationFlag, intFlag } from '../options.js';
 import { progressBar } from '../progress.js';
 import { exitOnVerdict, writeRunOutput } from '../run-output.js';
+import { stopOnSignals } from '../signals.js';
+import { EXIT, ExitCode } from '../exit.js';
 import { VERSION } from '../version.js';
 
 interface BenchFlags {
@@ -97,7 +99,10 @@ export function registerBench(program: Command): void {
       const host = new RealClock();
       let peakHeap = 0;
       const progress = progressBar(`bench ${bench.scenario.name}`, durationMs, () => host.now(), f.progress);
+      const stop = stopOnSignals((sig) => process.stderr.write(`\n${sig}: stopping; writing the results of what ran...\n`));
+      if (f.realtime || market) process.stderr.write(`mdcache bench: running ${bench.scenario.name} for ${formatDuration(durationMs)} on the real clock (Ctrl-C stops it and writes what ran)\n`);
       const { results, hlogs } = await runBench({
+        signal: stop.signal,
         bench,
         durationMs,
         seed,
@@ -116,7 +121,10 @@ export function registerBench(program: Command): void {
       progress.done();
       results.run.peak_heap_mb = Math.round(Math.max(peakHeap, process.memoryUsage().heapUsed) / 1e5) / 10;
 
+      stop.dispose();
       writeRunOutput(results, hlogs, { outDir, json: f.json, junit: f.junit });
+      // A stopped bench never passes a gate: its figures cover only part of the run.
+      if (results.run.interrupted && f.gate) throw new ExitCode(EXIT.gate, `mdcache: interrupted after ${formatDuration(results.duration_ms)} of ${formatDuration(durationMs)}; the results cover what ran and are not a pass`);
       exitOnVerdict(results);
     });
 }
