@@ -3,6 +3,7 @@
  * VirtualClock is a discrete-event clock for simulation and tests; RealClock drives live runs.
  */
 import { performance } from 'node:perf_hooks';
+import { MessageChannel } from 'node:worker_threads';
 
 export interface TimerHandle {
   readonly __timer: true;
@@ -67,8 +68,36 @@ interface VirtualTimer extends TimerHandle {
   index: number;
 }
 
-/** Lets promise continuations (microtasks and chained then()s) run before the next timer fires. */
-const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+/**
+ * Lets promise continuations (microtasks and chained then()s) run before the next timer fires: resolves from
+ * a macrotask, and every microtask drains before any macrotask runs. A MessageChannel round trip is such a
+ * macrotask and costs ~1 µs against ~3 µs for setImmediate (Node drains a port's queue without a full
+ * event-loop turn, yielding to I/O and signals every ~1000 messages).
+ */
+let port: { post(): Promise<void> } | undefined;
+function settle(): Promise<void> {
+  port ??= settlePort();
+  return port.post();
+}
+
+function settlePort(): { post(): Promise<void> } {
+  const { port1, port2 } = new MessageChannel();
+  const waiting: (() => void)[] = [];
+  // Referenced only while a settle is pending: that keeps the process alive for it, and never otherwise.
+  port2.on('message', () => {
+    waiting.shift()?.();
+    if (waiting.length === 0) port2.unref();
+  });
+  port2.unref();
+  return {
+    post: () =>
+      new Promise<void>((resolve) => {
+        if (waiting.length === 0) port2.ref();
+        waiting.push(resolve);
+        port1.postMessage(null);
+      }),
+  };
+}
 
 /**
  * Discrete-event clock. Timers fire in time order, ties in scheduling order; between timers the microtask
