@@ -18,7 +18,8 @@ export type SourceConfig =
 
 export interface ShadowSettings {
   duration_ms: number;
-  window_ms: number;
+  /** Statistics window; undefined = a tenth of the run, between 1 s and 1 minute. */
+  window_ms: number | undefined;
   metrics_host: string;
   metrics_port: number;
   /** Worst mismatches kept for the report. */
@@ -47,7 +48,7 @@ export interface ProdConfig {
   file: string;
 }
 
-export const SHADOW_DEFAULTS: ShadowSettings = { duration_ms: 60 * 60_000, window_ms: 60_000, metrics_host: '127.0.0.1', metrics_port: 9464, worst_examples: 10, compare_depth: 10 };
+export const SHADOW_DEFAULTS: ShadowSettings = { duration_ms: 60 * 60_000, window_ms: undefined, metrics_host: '127.0.0.1', metrics_port: 9464, worst_examples: 10, compare_depth: 10 };
 export const CANARY_DEFAULTS: CanarySettings = { steps: [10, 50, 100], step_duration_ms: 10 * 60_000, window_ms: 60_000, rollback_gates: undefined };
 
 const TOP_KEYS = ['md_cache', 'source', 'pipeline', 'gates', 'shadow', 'canary'];
@@ -143,7 +144,7 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
   const sd = SHADOW_DEFAULTS;
   const shadow: ShadowSettings = {
     duration_ms: readDuration(r, so, 'duration', 'shadow', sd.duration_ms),
-    window_ms: readDuration(r, so, 'window', 'shadow', sd.window_ms),
+    window_ms: so?.window === undefined || so?.window === null ? undefined : readDuration(r, so, 'window', 'shadow', 60_000),
     metrics_host: r.string(so, 'metrics_host', 'shadow', sd.metrics_host),
     metrics_port: r.number(so, 'metrics_port', 'shadow', sd.metrics_port, { integer: true, min: 0, max: 65535 }),
     worst_examples: r.number(so, 'worst_examples', 'shadow', sd.worst_examples, { integer: true, min: 0, max: 1000 }),
@@ -160,7 +161,7 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
   // Cross-field rules only when neither side was rejected (a rejected value was replaced by its default).
   const bad = (path: string): boolean => r.problems.some((p) => p.path === path);
   if (!bad('canary.window') && !bad('canary.step_duration') && canary.window_ms > canary.step_duration_ms) r.add('canary.window', `${canary.window_ms} ms is longer than step_duration (${canary.step_duration_ms} ms)`);
-  if (!bad('shadow.window') && !bad('shadow.duration') && shadow.window_ms > shadow.duration_ms) r.add('shadow.window', `${shadow.window_ms} ms is longer than duration (${shadow.duration_ms} ms)`);
+  if (!bad('shadow.window') && !bad('shadow.duration') && shadow.window_ms !== undefined && shadow.window_ms > shadow.duration_ms) r.add('shadow.window', `${shadow.window_ms} ms is longer than duration (${shadow.duration_ms} ms)`);
   if (!r.ok) throw new ConfigError(r.problems, source);
   return { source: src, md_cache, pipeline, gates, shadow, canary, file: source };
 }

@@ -51,12 +51,20 @@ export interface BenchOutput {
 
 export const DEFAULT_WINDOW_MS = 60_000;
 
+/**
+ * The default statistics window: a tenth of the run, in whole seconds, between 1 s and 1 minute — so a short
+ * run still has ~10 windows for its intervals and a long one has 1-minute windows.
+ */
+export function defaultWindowMs(durationMs: number): number {
+  return Math.max(1000, Math.min(DEFAULT_WINDOW_MS, Math.round(durationMs / 10 / 1000) * 1000));
+}
+
 export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const started = wallClockIso();
   const t0 = hostElapsedMs();
   const seed = o.seed ?? o.bench.scenario.seed;
   const scenario = o.symbols ? withSymbolCount(o.bench.scenario, o.symbols) : o.bench.scenario;
-  const windowMs = o.windowMs ?? Math.min(DEFAULT_WINDOW_MS, o.durationMs);
+  const windowMs = Math.min(o.windowMs ?? defaultWindowMs(o.durationMs), o.durationMs);
   const hostClock = new RealClock();
   const live = o.market ? await o.market(hostClock) : undefined;
   const realtime = o.realtime || live !== undefined;

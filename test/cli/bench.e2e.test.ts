@@ -22,13 +22,13 @@ beforeAll(() => {
 describe('mdcache bench (child process)', () => {
   it('writes results.json with every documented key, the .hlog files, report.md and the charts; exit code follows the verdict', async () => {
     const [r, j] = await Promise.all([
-      run(['bench', '--duration', '2m', '--seed', '1', '--out', 'b2m', '--no-progress']),
+      run(['bench', '--duration', '2m', '--seed', '1', '--window', '1m', '--out', 'b2m', '--no-progress']),
       run(['bench', '--duration', '5m', '--seed', '1', '--out', 'b5m', '--no-progress', '--json']),
     ]);
     const out = join(dir, 'b2m');
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
 
-    // 2 one-minute windows are too few to judge: inconclusive ⇒ exit 1, failing gates named
+    // 2 one-minute windows (--window 1m) are too few to judge: inconclusive ⇒ exit 1, failing gates named
     expect(res.verdict).toBe('inconclusive');
     expect(r.code).toBe(1);
     expect(res.gates.every((g: { note?: string }) => /only 2 window\(s\)/.test(g.note ?? ''))).toBe(true);
@@ -41,7 +41,7 @@ describe('mdcache bench (child process)', () => {
     for (const k of ['id', 'started_at', 'wall_ms', 'host', 'version']) expect(res.run, `run.${k}`).toHaveProperty(k);
     expect(res.run.id).toMatch(/-baseline-s1$/);
     expect(Number.isNaN(Date.parse(res.run.started_at))).toBe(false);
-    expect(res.run.command).toBe('mdcache bench --scenario baseline --duration 2m --seed 1');
+    expect(res.run.command).toBe('mdcache bench --scenario baseline --duration 2m --seed 1 --window 1m');
     expect(res.run.clock).toBe('virtual');
     expect(res.scenario.name).toBe('baseline');
     expect(res.seed).toBe(1);

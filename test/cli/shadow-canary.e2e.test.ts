@@ -45,11 +45,13 @@ afterAll(() => {
 
 describe('mdcache shadow (child process)', () => {
   it('virtual time: results.json has a shadow block and report.md the shadow sections; exit follows the verdict', async () => {
+    // The same config with explicit one-minute windows: 3 minutes give too few of them.
+    writeFileSync(join(dir, 'prod-1m.yaml'), readFileSync(PROD, 'utf8').replace(/^shadow:\n/m, 'shadow:\n  window: 1m\n'));
     const [r3, r5] = await Promise.all([
-      run(['shadow', '--config', PROD, '--duration', '3m', '--metrics-port', '0', '--out', 'sh3', '--no-progress']),
+      run(['shadow', '--config', 'prod-1m.yaml', '--duration', '3m', '--metrics-port', '0', '--out', 'sh3', '--no-progress']),
       run(['shadow', '--config', PROD, '--duration', '5m', '--metrics-port', '0', '--out', 'sh5', '--no-progress']),
     ]);
-    // 5 one-minute windows: the prod.yaml gates pass ⇒ exit 0
+    // 5 minutes in 10 windows of 30 s (the default): the prod.yaml gates pass ⇒ exit 0
     expect(r5.err).toMatch(/^metrics: http:\/\/127\.0\.0\.1:\d+\/metrics {2}health: http:\/\/127\.0\.0\.1:\d+\/healthz\n$/);
     expect(r5.code).toBe(0);
     const res5 = json('sh5/results.json');

@@ -27,7 +27,7 @@ describe('parseProdConfig', () => {
     expect(cfg.md_cache).toMatchObject({ enabled: true, ttl_ms: 100, stale_ok: true, max_inflight_refresh: 1, max_stale_ms: 1000 });
     expect(cfg.pipeline).toBeUndefined();
     expect(cfg.gates!.map((g) => g.name)).toEqual(['hit_ratio >= 0.7', 'fetch_md p95 improvement >= 20 ms', 'tick_total p95 <= 130 ms', 'deadline_miss < 2 %']);
-    expect(cfg.shadow).toEqual({ duration_ms: 60 * 60_000, window_ms: 60_000, metrics_host: '127.0.0.1', metrics_port: 9464, worst_examples: 10, compare_depth: 10 });
+    expect(cfg.shadow).toEqual({ duration_ms: 60 * 60_000, window_ms: undefined, metrics_host: '127.0.0.1', metrics_port: 9464, worst_examples: 10, compare_depth: 10 });
     expect(cfg.canary.steps).toEqual([10, 50, 100]);
     expect(cfg.canary.step_duration_ms).toBe(10 * 60_000);
     expect(cfg.canary.window_ms).toBe(60_000);

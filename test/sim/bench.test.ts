@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { loadBenchScenario, type BenchScenario } from '../../src/sim/bench-scenario.js';
-import { runBench, type BenchOutput } from '../../src/sim/bench.js';
+import { defaultWindowMs, runBench, type BenchOutput } from '../../src/sim/bench.js';
 import type { Results } from '../../src/results/types.js';
 
 const RUN = { id: 'test-run', command: 'mdcache bench (test)', version: '0.0.0-test', host: 'test-host' };
@@ -36,7 +36,8 @@ describe('runBench (library) on baseline', () => {
     expect(Object.values(a.results.histograms).sort()).toEqual(Object.keys(a.hlogs).sort());
     expect(a.results.seed).toBe(11);
     expect(a.results.duration_ms).toBe(4 * MIN);
-    expect(a.results.windows.uncached).toHaveLength(4);
+    expect(a.results.windows.uncached).toHaveLength(10); // default window: a tenth of the run (24 s)
+    expect(a.results.windows.window_ms).toBe(24_000);
   });
 
   it('(b) a different seed gives different results', async () => {
@@ -92,4 +93,13 @@ describe('runBench (library) on baseline', () => {
     expect(u.deadline_miss_ratio).toBeLessThanOrEqual(0.005 + 0.003);
     expect(r.windows.uncached).toHaveLength(30);
   }, 60_000);
+});
+
+describe('defaultWindowMs', () => {
+  it('is a tenth of the run in whole seconds, between 1 s and 1 minute', () => {
+    expect(defaultWindowMs(30 * MIN)).toBe(60_000);
+    expect(defaultWindowMs(5 * MIN)).toBe(30_000);
+    expect(defaultWindowMs(2 * MIN)).toBe(12_000);
+    expect(defaultWindowMs(5_000)).toBe(1_000);
+  });
 });

@@ -74,7 +74,7 @@ export function registerBench(program: Command): void {
     .option('--no-gate', 'do not evaluate gates (exit 0 whatever the numbers)')
     .option('--gates <file>', "YAML file with a gates: list (default: the scenario's gates, else the defaults)")
     .option('--junit <file>', 'also write JUnit XML, one testcase per gate')
-    .option('--window <d>', 'window length for per-window statistics (default 1m)', durationFlag('--window'))
+    .option('--window <d>', 'window length for per-window statistics (default: a tenth of the run, between 1s and 1m)', durationFlag('--window'))
     .addHelpText(
       'after',
       '\nExamples:\n  $ mdcache bench --duration 30m\n  $ mdcache bench --scenario flaky-ws --duration 10m --seed 7 --out reports/flaky\n  $ mdcache bench --scenario many-symbols --symbols 1000 --no-gate --json > results.json',
