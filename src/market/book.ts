@@ -159,3 +159,15 @@ export class OrderBook {
     return true;
   }
 }
+
+/**
+ * Top-of-book error of a served book against the true best prices, in exchange ticks: the larger of the
+ * best-bid and best-ask differences. A side missing on either book contributes 0 (nothing to compare).
+ */
+export function topOfBookErrorTicks(served: OrderBook, trueBid: number | undefined, trueAsk: number | undefined): number {
+  const bid = served.bestBid();
+  const ask = served.bestAsk();
+  const eb = bid === undefined || trueBid === undefined ? 0 : Math.abs(bid - trueBid);
+  const ea = ask === undefined || trueAsk === undefined ? 0 : Math.abs(ask - trueAsk);
+  return Math.max(eb, ea);
+}

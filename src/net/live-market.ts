@@ -12,7 +12,7 @@ import type { Clock } from '../core/clock.js';
 import { UsageError } from '../core/errors.js';
 import type { Invalidatable } from '../cache/types.js';
 import type { MdCacheConfig } from '../config/md-cache.js';
-import type { OrderBook } from '../market/book.js';
+import { topOfBookErrorTicks, type OrderBook } from '../market/book.js';
 import { MDCacheInvalidator, bookBest } from '../market/invalidator.js';
 import type { SimMarket } from '../sim/simulate.js';
 import { BinanceRestSource, type RestSourceStats } from './rest-source.js';
@@ -98,11 +98,7 @@ export async function connectLiveMarket(o: LiveMarketOptions): Promise<LiveMarke
       ageMs: (book) => clock.now() - book.takenAt,
       tobErrorTicks: (symbol, book) => {
         const t = wsBook.best(symbol);
-        const bid = book.bestBid();
-        const ask = book.bestAsk();
-        const eb = bid === undefined || t.bid === undefined ? 0 : Math.abs(bid - t.bid);
-        const ea = ask === undefined || t.ask === undefined ? 0 : Math.abs(ask - t.ask);
-        return Math.max(eb, ea);
+        return topOfBookErrorTicks(book, t.bid, t.ask);
       },
     },
     attachInvalidator(cache: Invalidatable<OrderBook>, cfg: MdCacheConfig) {

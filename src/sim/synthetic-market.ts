@@ -2,7 +2,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Invalidatable } from '../cache/types.js';
 import type { MdCacheConfig } from '../config/md-cache.js';
-import type { OrderBook } from '../market/book.js';
+import { topOfBookErrorTicks, type OrderBook } from '../market/book.js';
 import type { MarketFeed } from '../market/feed.js';
 import { MDCacheInvalidator, bookBest } from '../market/invalidator.js';
 import { createSimRestSource, type RestParams, type SimRestSource } from '../market/rest.js';
@@ -41,11 +41,7 @@ export function feedMarket(o: FeedMarketOptions): FeedMarket {
       tobErrorTicks: (symbol, book) => {
         feed.advanceTo(clock.now());
         const truth = bestOf(feed, symbol);
-        const bid = book.bestBid();
-        const ask = book.bestAsk();
-        const eb = bid === undefined ? 0 : Math.abs(bid - truth.bid);
-        const ea = ask === undefined ? 0 : Math.abs(ask - truth.ask);
-        return Math.max(eb, ea);
+        return topOfBookErrorTicks(book, truth.bid, truth.ask);
       },
     },
     attachInvalidator(cache: Invalidatable<OrderBook>, cfg: MdCacheConfig) {
