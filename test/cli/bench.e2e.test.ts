@@ -198,3 +198,15 @@ describe('mdcache bench: SIGINT', () => {
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Interrupted/);
   });
 });
+
+describe('mdcache bench: an output directory that cannot be written', () => {
+  it('fails at once with exit 2, naming the path and the reason', async () => {
+    ensureBuilt();
+    const d = mkdtempSync(join(tmpdir(), 'mdcache-bench-out-'));
+    writeFileSync(join(d, 'a-file'), 'not a directory');
+    const r = await start(['bench', '--duration', '1m', '--out', join(d, 'a-file', 'out'), '--no-progress'], d).exited;
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`mdcache: cannot write ${join(d, 'a-file', 'out')}: a parent is a file, not a directory`);
+    expect(r.out).toBe(''); // failed before running
+  });
+});

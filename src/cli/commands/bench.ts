@@ -10,6 +10,7 @@ import { RealClock, wallClockIso } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { openReplay } from '../../market/jsonl.js';
+import { ensureOutputDir } from '../../io/atomic.js';
 import { loadGatesFile } from '../../gates/spec.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
@@ -96,6 +97,7 @@ export function registerBench(program: Command): void {
 
       const id = runId(bench.scenario.name, seed);
       const outDir = f.out ?? join('reports', id);
+      ensureOutputDir(outDir);
       const host = new RealClock();
       let peakHeap = 0;
       const progress = progressBar(`bench ${bench.scenario.name}`, durationMs, () => host.now(), f.progress);

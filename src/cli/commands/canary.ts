@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { RealClock } from '../../core/clock.js';
 import { formatDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { ensureOutputDir, writeFileAtomic } from '../../io/atomic.js';
 import { loadProdConfig, validateSteps } from '../../ops/prod-config.js';
 import { runCanary } from '../../ops/canary.js';
 import { renderCanaryCharts, renderCanaryMarkdown } from '../../report/canary.js';
@@ -59,11 +59,13 @@ export function registerCanary(program: Command): void {
       const steps = f.steps ?? config.canary.steps;
       const stepMs = f.stepDuration ?? config.canary.step_duration_ms;
       const total = steps.length * stepMs;
+      const label = config.source.type === 'binance' ? 'binance' : config.source.scenario;
+      const id = runId(`canary-${label}`, config.source.type === 'binance' ? 0 : config.source.seed ?? 0);
+      const outDir = f.out ?? join('reports', id);
+      ensureOutputDir(outDir);
       const stop = stopOnSignals((sig) => process.stderr.write(`\n${sig}: stopping; writing the report of what ran...\n`));
       const host = new RealClock();
       const progress = progressBar('canary', total, () => host.now(), f.progress);
-      const label = config.source.type === 'binance' ? 'binance' : config.source.scenario;
-      const id = runId(`canary-${label}`, config.source.type === 'binance' ? 0 : config.source.seed ?? 0);
       try {
         const c = await runCanary({
           config,
@@ -75,7 +77,6 @@ export function registerCanary(program: Command): void {
           onProgress: (t) => progress.update(t),
         });
         progress.done();
-        const outDir = f.out ?? join('reports', id);
         const md = renderCanaryMarkdown(c);
         for (const [name, svg] of Object.entries(renderCanaryCharts(c))) writeFileAtomic(join(outDir, name), svg);
         writeFileAtomic(join(outDir, 'canary.json'), JSON.stringify(c, null, 2) + '\n');

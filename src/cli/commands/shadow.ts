@@ -11,6 +11,7 @@ import { RealClock } from '../../core/clock.js';
 import { formatDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import { startMetricsServer } from '../../metrics/server.js';
+import { ensureOutputDir } from '../../io/atomic.js';
 import { loadProdConfig } from '../../ops/prod-config.js';
 import { runShadow } from '../../ops/shadow.js';
 import { renderShadowSections } from '../../report/shadow.js';
@@ -55,6 +56,10 @@ export function registerShadow(program: Command): void {
       const config = loadProdConfig(f.config);
       const durationMs = f.duration ?? config.shadow.duration_ms;
       if (f.realtime && durationMs > 24 * 3_600_000) throw new UsageError(`--duration: ${formatDuration(durationMs)} is longer than 24h`);
+      const scenarioLabel = config.source.type === 'binance' ? 'binance' : config.source.scenario;
+      const id = runId(`shadow-${scenarioLabel}`, config.source.type === 'binance' ? 0 : config.source.seed ?? 0);
+      const outDir = f.out ?? join('reports', id);
+      ensureOutputDir(outDir);
       const registry = new Registry();
       const server = f.metrics
         ? await startMetricsServer(registry, {
@@ -68,8 +73,6 @@ export function registerShadow(program: Command): void {
       const stop = stopOnSignals((sig) => process.stderr.write(`\n${sig}: stopping; writing the report of what ran...\n`));
       const host = new RealClock();
       const progress = progressBar('shadow', durationMs, () => host.now(), f.progress);
-      const scenarioLabel = config.source.type === 'binance' ? 'binance' : config.source.scenario;
-      const id = runId(`shadow-${scenarioLabel}`, config.source.type === 'binance' ? 0 : config.source.seed ?? 0);
       try {
         const { results, hlogs } = await runShadow({
           config,
@@ -85,7 +88,6 @@ export function registerShadow(program: Command): void {
           delete results.gates;
           delete results.verdict;
         }
-        const outDir = f.out ?? join('reports', id);
         const s = results.shadow!;
         writeRunOutput(results, hlogs, {
           outDir,
