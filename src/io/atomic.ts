@@ -14,6 +14,7 @@ const WHY: Record<string, string> = {
   ENOSPC: 'no space left on device',
   EDQUOT: 'disk quota exceeded',
   ENOENT: 'no such directory',
+  EEXIST: 'a parent is a file, not a directory',
 };
 
 /** Turns a filesystem error into a UsageError (exit 2) that names the path and the reason. */
@@ -34,6 +35,14 @@ export function ensureOutputDir(dir: string): void {
 }
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  writeFileAtomicWith(file, (write) => write(data));
+}
+
+/**
+ * Streams a large file atomically: `produce` calls `write` with chunks (buffered to ~1 MiB); the file appears
+ * under its name only when everything was written and synced. Returns what `produce` returned.
+ */
+export function writeFileAtomicWith<T>(file: string, produce: (write: (chunk: string | Uint8Array) => void) => T): T {
   const dir = dirname(file);
   try {
     mkdirSync(dir, { recursive: true });
@@ -42,16 +51,39 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   }
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${counter++}.tmp`);
   let fd: number | undefined;
+  let produced = false;
   try {
     fd = openSync(tmp, 'w');
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-    closeSync(fd);
+    const out = fd;
+    let pending: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      writeSync(out, pending.join(''));
+      pending = [];
+      size = 0;
+    };
+    const result = produce((chunk) => {
+      if (typeof chunk !== 'string') {
+        flush();
+        writeSync(out, chunk);
+        return;
+      }
+      pending.push(chunk);
+      size += chunk.length;
+      if (size > 1 << 20) flush();
+    });
+    produced = true;
+    flush();
+    fsyncSync(out);
+    closeSync(out);
     fd = undefined;
     renameSync(tmp, file);
+    return result;
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw outputError(file, err);
+    // An error from `produce` is the producer's own; only filesystem failures are reported as output errors.
+    throw produced || (err as NodeJS.ErrnoException)?.syscall ? outputError(file, err) : err;
   }
 }

@@ -1,6 +1,5 @@
 /** Writes a scenario's event stream as JSONL (see src/market/jsonl.ts), atomically: temp file + rename. */
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, mkdirSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { writeFileAtomicWith } from '../io/atomic.js';
 import { headerLine, snapshotLine, recordLine, endLine } from '../market/jsonl.js';
 import type { FeedStats } from '../market/feed.js';
 import { createMarket, resolveSymbols, type Scenario } from './scenario.js';
@@ -41,37 +40,7 @@ export function generateLines(opts: GenerateOptions, write: (chunk: string) => v
   return stats;
 }
 
-let counter = 0;
-
 /** Generates into `file` atomically. Returns the feed stats. */
 export function generateToFile(opts: GenerateOptions, file: string): FeedStats {
-  const dir = dirname(file);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${counter++}.tmp`);
-  let fd: number | undefined = openSync(tmp, 'w');
-  try {
-    let pending: string[] = [];
-    let size = 0;
-    const flush = (): void => {
-      if (pending.length === 0) return;
-      writeSync(fd!, pending.join(''));
-      pending = [];
-      size = 0;
-    };
-    const stats = generateLines(opts, (chunk) => {
-      pending.push(chunk);
-      size += chunk.length;
-      if (size > 1 << 20) flush();
-    });
-    flush();
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
-    return stats;
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  return writeFileAtomicWith(file, (write) => generateLines(opts, write));
 }
