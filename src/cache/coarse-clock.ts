@@ -5,9 +5,9 @@
  * `resolutionMs`. The cached time is dropped by a timer on the inner clock, so nothing stays scheduled while
  * the clock is not read. Meant for real clocks: on a VirtualClock use the clock itself.
  */
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { WrappedClock, type Clock } from '../core/clock.js';
 
-export class CoarseClock implements Clock {
+export class CoarseClock extends WrappedClock {
   private cached = 0;
   private valid = false;
   private readonly expire = (): void => {
@@ -15,9 +15,11 @@ export class CoarseClock implements Clock {
   };
 
   constructor(
-    private readonly inner: Clock,
+    inner: Clock,
     private readonly resolutionMs = 1,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   now(): number {
     if (this.valid) return this.cached;
@@ -25,14 +27,5 @@ export class CoarseClock implements Clock {
     this.valid = true;
     this.inner.setTimeout(this.expire, this.resolutionMs);
     return this.cached;
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    return this.inner.setTimeout(fn, ms);
-  }
-  clearTimeout(h: TimerHandle | undefined): void {
-    this.inner.clearTimeout(h);
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return this.inner.sleep(ms, signal);
   }
 }

@@ -256,15 +256,10 @@ export function hostElapsedMs(): number {
   return performance.now();
 }
 
-/** A view of another clock whose time starts at 0 when created (runs measure from their own start). */
-export class ZeroedClock implements Clock {
-  private readonly origin: number;
-  constructor(private readonly inner: Clock) {
-    this.origin = inner.now();
-  }
-  now(): number {
-    return this.inner.now() - this.origin;
-  }
+/** A clock that wraps another: timers and sleeps go to the inner clock; subclasses define now(). */
+export abstract class WrappedClock implements Clock {
+  constructor(protected readonly inner: Clock) {}
+  abstract now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle {
     return this.inner.setTimeout(fn, ms);
   }
@@ -273,5 +268,17 @@ export class ZeroedClock implements Clock {
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.inner.sleep(ms, signal);
+  }
+}
+
+/** A view of another clock whose time starts at 0 when created (runs measure from their own start). */
+export class ZeroedClock extends WrappedClock {
+  private readonly origin: number;
+  constructor(inner: Clock) {
+    super(inner);
+    this.origin = inner.now();
+  }
+  now(): number {
+    return this.inner.now() - this.origin;
   }
 }

@@ -50,13 +50,7 @@ export class FullBook {
     const keys = this.keys[side]!;
     const qtys = this.qtys[side]!;
     const key = side === BID ? -ticks : ticks;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < key) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(keys, key);
     if (lo < keys.length && keys[lo] === key) {
       if (qty > 0) qtys[lo] = qty;
       else {
@@ -110,13 +104,7 @@ export class FullBook {
   qtyAt(side: number, ticks: number): number {
     const keys = this.keys[side]!;
     const key = side === BID ? -ticks : ticks;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < key) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(keys, key);
     return lo < keys.length && keys[lo] === key ? this.qtys[side]![lo]! : 0;
   }
   isCrossed(): boolean {
@@ -276,4 +264,16 @@ export class LocalBook {
     if (!this.synced) throw new Error(`local book ${this.symbol} is not synced`);
     return this.book.toBook({ symbol: this.symbol, tick: this.tick, qtyDecimals: this.qtyDecimals, lastUpdateId: this.id, exchangeTime: this.lastE, takenAt }, depth);
   }
+}
+
+/** Index of the first element >= key in an ascending array (binary search). */
+function lowerBound(keys: readonly number[], key: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
