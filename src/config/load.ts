@@ -14,13 +14,32 @@ export const SIBLING_TOP_LEVEL_KEYS = ['name', 'description', 'seed', 'symbols',
 
 /** Parses YAML text into plain data; syntax errors become a ConfigError with line:column. */
 export function parseYaml(text: string, source = 'input'): unknown {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e: YAMLError) => ({ path: '', message: yamlErrorMessage(e, source, lineCounter) })), source);
+  if (text.length > MAX_YAML_CHARS) {
+    throw new ConfigError([{ path: '', message: `YAML document too large: ${text.length} characters; configs, scenarios and gates files take at most ${MAX_YAML_CHARS}` }], source);
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  const lineCounter = new LineCounter();
+  try {
+    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+    if (doc.errors.length > 0) {
+      throw new ConfigError(doc.errors.map((e: YAMLError) => ({ path: '', message: yamlErrorMessage(e, source, lineCounter) })), source);
+    }
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // yaml throws a ReferenceError for an alias bomb ("billion laughs"); deep nesting can overflow the stack.
+    const why =
+      err instanceof ReferenceError && /alias/i.test(err.message)
+        ? `too many alias expansions (more than ${MAX_YAML_ALIASES}; an alias bomb?)`
+        : err instanceof RangeError
+          ? 'nested too deeply'
+          : (err as Error).message.split('\n')[0];
+    throw new ConfigError([{ path: '', message: `YAML document refused: ${why}` }], source);
+  }
 }
+
+/** Resource limits of every YAML document the CLI reads (configs, scenarios, gates files). */
+export const MAX_YAML_CHARS = 1_000_000;
+export const MAX_YAML_ALIASES = 100;
 
 function yamlErrorMessage(e: YAMLError, source: string, lc: LineCounter): string {
   // With prettyErrors off, yaml leaves linePos unset: derive line:column from the error's offset.
