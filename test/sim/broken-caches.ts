@@ -14,10 +14,12 @@ export const BREAKAGES: readonly Exclude<Breakage, 'none'>[] = ['no-single-fligh
 export const SLOW_REFRESH_MS = 40;
 
 type Ctor = new <V>(config: MdCacheConfig, deps: MDCacheDeps<V>) => RealMDCache<V>;
+/** The value type is opaque to the breakages. */
+type V = unknown;
 
 /** A subclass of `Base` (the real MDCache) that behaves as `breakage()` says at construction time. */
 export function brokenCacheClass(Base: Ctor, breakage: () => Breakage): Ctor {
-  class BrokenMDCache<V> extends (Base as new (config: MdCacheConfig, deps: MDCacheDeps<V>) => RealMDCache<V>) {
+  class BrokenMDCache extends (Base as unknown as new (config: MdCacheConfig, deps: MDCacheDeps<V>) => RealMDCache<V>) {
     private readonly mode: Breakage;
     private readonly refreshOf: MDCacheDeps<V>['refresh'];
     private readonly ttlMs: number;
