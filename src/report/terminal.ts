@@ -81,6 +81,11 @@ export function renderTerminalSummary(results: Results, opts: TerminalOptions): 
     const inv = Object.entries(cache.invalidations ?? {}).sort((a, b) => b[1] - a[1]);
     if (inv.length) out.push(`invalidations: ${inv.map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ')}`);
   }
+  const l = results.scheduler_lateness_ms;
+  if (l) {
+    const atEnd = (n: number | undefined): string => fmtCount(n ?? 0);
+    out.push(`scheduler lateness (ms): p50 ${fmtMs(l.p50)}, p99 ${fmtMs(l.p99)}, max ${fmtMs(l.max)}; dropped at end: uncached ${atEnd(results.paths.uncached.dropped_at_end)}, cached ${atEnd(results.paths.cached.dropped_at_end)}`);
+  }
   out.push(ev ? renderGateTable(ev, { color: opts.color, notes: false }).trimEnd() : c.dim('gates: not evaluated (--no-gate)'));
   return out.join('\n') + '\n';
 }
