@@ -10,6 +10,7 @@ import { registerBench } from './commands/bench.js';
 import { registerExchange } from './commands/exchange.js';
 import { registerShadow } from './commands/shadow.js';
 import { registerCanary } from './commands/canary.js';
+import { registerExport } from './commands/export.js';
 
 export function buildProgram(): Command {
   const program = new Command('mdcache')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerGenerate(program);
   registerGateCommands(program);
+  registerExport(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
