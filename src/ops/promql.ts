@@ -79,7 +79,7 @@ export function metricExpr(path: 'uncached' | 'cached', key: string, range: stri
 export function gateExpr(g: GateSpec, range: string): string | undefined {
   if (g.kind === 'absolute') {
     const p = parseMetricPath(g.metric);
-    return p ? metricExpr(p.path, p.info.key, range) : undefined;
+    return p && (p.path === 'cached' || p.path === 'uncached') ? metricExpr(p.path, p.info.key, range) : undefined;
   }
   const u = metricExpr('uncached', g.metric, range);
   const c = metricExpr('cached', g.metric, range);
