@@ -36,6 +36,8 @@ export interface CacheResult {
   miss_ratio: number;
   gets: number;
   refreshes: number;
+  /** refreshes / gets: refreshes started per cached tick (each tick makes one get). Absent in older files. */
+  refreshes_per_tick?: number;
   refresh_failures: number;
   evictions: number;
   invalidations: Record<string, number>;

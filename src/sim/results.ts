@@ -39,6 +39,7 @@ function cacheResult<B>(sim: SimulationOutput<B>, stats: CacheStats, from: numbe
     miss_ratio: ratio(misses),
     gets,
     refreshes: stats.refreshes,
+    refreshes_per_tick: gets > 0 ? round6(stats.refreshes / gets) : 0,
     refresh_failures: stats.refreshFailures,
     evictions: stats.evictions,
     invalidations,
