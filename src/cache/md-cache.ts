@@ -7,6 +7,8 @@
  * - stale-while-refresh (stale_ok): an expired entry is served at once (status 'stale') and a background
  *   refresh starts if none is in flight; with stale_ok false the caller waits (status 'miss').
  * - max_stale_ms is a hard bound: an older entry is never served.
+ * - policy refresh_ahead: a fresh hit on an entry older than refresh_ahead_ms starts one background refresh, so
+ *   steady traffic keeps finding fresh entries (Caffeine's refreshAfterWrite).
  * - single-flight: at most max_inflight_refresh refresh runners per symbol; concurrent callers share them.
  *   With a limit above 1 and hedge_after_ms > 0 a slow refresh gets a hedged twin; the first success wins
  *   and the losers are aborted.
@@ -21,7 +23,7 @@
 import { abortError, type Clock, type TimerHandle } from '../core/clock.js';
 import { CacheClosedError, RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
-import { mdCacheConfig, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
+import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
 import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
 import type {
@@ -117,6 +119,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   // hot config fields
   private readonly enabled: boolean;
   private readonly ttl: number;
+  /** refresh_ahead: a fresh entry older than this starts a background refresh (Infinity for other policies). */
+  private readonly ahead: number;
   private readonly maxStale: number;
   private readonly maxDepth: number;
   private readonly staleOk: boolean;
@@ -165,6 +169,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     }
     this.enabled = config.enabled;
     this.ttl = config.ttl_ms;
+    this.ahead = config.policy === 'refresh_ahead' ? refreshAheadMs(config) : Infinity;
     this.maxStale = config.max_stale_ms;
     this.maxDepth = config.max_depth;
     this.staleOk = config.stale_ok;
@@ -209,6 +214,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         if (age <= maxAge && age <= this.maxStale && depth <= e.depth) {
           e.hits++;
           this.hits++;
+          if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
           return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
         }
         return this.slowGet(e, depth, age);
