@@ -147,7 +147,8 @@ export async function recordMarket(o: RecordOptions): Promise<RecordSummary> {
         const now = sides(book);
         const b = levelDiff(tr.b, now.b, tr.zero);
         const a = levelDiff(tr.a, now.a, tr.zero);
-        const u = Math.max(tr.id, e.lastUpdateId);
+        // U/u span the skipped ids; a resynced book older than the last one known (after a reconnect) moves back.
+        const u = e.lastUpdateId;
         const U = Math.min(tr.id + 1, u);
         const fate = lastReason.get(e.symbol) === 'reconnect' ? 'disconnect' : 'seq_gap';
         tr.b = now.b;

@@ -68,7 +68,7 @@ describe('mdcache record (library) against the loopback exchange with faults', (
       const local = summary.finalBooks[s];
       if (!local) continue; // resyncing at the very end: nothing to compare
       const replayed = wire(feed.snapshot(s));
-      expect(replayed).toEqual(wire(local));
+      expect(replayed, `${s}: replayed id ${replayed.lastUpdateId}, local id ${local.lastUpdateId}`).toEqual(wire(local));
       const t = await truthAt(exchange.restUrl, s, local.lastUpdateId);
       expect({ lastUpdateId: replayed.lastUpdateId, bids: replayed.bids, asks: replayed.asks }).toEqual({ lastUpdateId: t.lastUpdateId, bids: norm(t.bids), asks: norm(t.asks) });
       compared++;
