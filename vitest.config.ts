@@ -7,7 +7,15 @@ import { defineConfig } from 'vitest/config';
  *   real clock (test/net, test/exchange).
  * `npm test` runs both; `npm run test:unit` / `npm run test:e2e` run one.
  */
-const E2E = ['test/**/*.e2e.test.ts', 'test/net/**/*.test.ts', 'test/exchange/**/*.test.ts'];
+const E2E = [
+  'test/**/*.e2e.test.ts',
+  'test/net/**/*.test.ts',
+  'test/exchange/**/*.test.ts',
+  // Files that also start child processes or sockets (to be renamed *.e2e.test.ts by their owners):
+  'test/fuzz/**/*.test.ts',
+  'test/cli/lazy-main.test.ts',
+  'test/ops/export.test.ts',
+];
 
 export default defineConfig({
   test: {

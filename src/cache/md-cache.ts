@@ -7,6 +7,8 @@
  * - stale-while-refresh (stale_ok): an expired entry is served at once (status 'stale') and a background
  *   refresh starts if none is in flight; with stale_ok false the caller waits (status 'miss').
  * - max_stale_ms is a hard bound: an older entry is never served.
+ * - policy refresh_ahead: a fresh hit on an entry older than refresh_ahead_ms starts one background refresh, so
+ *   steady traffic keeps finding fresh entries (Caffeine's refreshAfterWrite).
  * - single-flight: at most max_inflight_refresh refresh runners per symbol; concurrent callers share them.
  *   With a limit above 1 and hedge_after_ms > 0 a slow refresh gets a hedged twin; the first success wins
  *   and the losers are aborted.
@@ -19,13 +21,15 @@
  * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
  */
 import { abortError, type Clock, type TimerHandle } from '../core/clock.js';
-import { RefreshError, TimeoutError } from '../core/errors.js';
+import { CacheClosedError, ConfigError, RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
-import type { MdCacheConfig } from '../config/md-cache.js';
+import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
-import { cacheMetricsFor, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
-import { register as defaultRegistry } from 'prom-client';
+import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
 import type {
+  BookFeed,
+  BookFeedEvent,
+  BookSubscription,
   CacheStats,
   GetOptions,
   GetResult,
@@ -41,6 +45,8 @@ export const DEFAULT_JITTER_SEED = 'mdcache';
 /** Per-symbol refresh-latency percentiles are computed over this many most recent successful refreshes. */
 export const SYMBOL_LATENCY_WINDOW = 64;
 const LAT_SCALE = 1000; // ms -> µs in the HDR histogram
+/** A server's retry-after hint (429 Retry-After) is honoured up to this long (10 min, the largest retry.max_ms). */
+export const MAX_RETRY_AFTER_MS = 600_000;
 
 interface Waiter<V> {
   resolve(r: GetResult<V>): void;
@@ -77,6 +83,20 @@ class Load<V> {
   ) {}
 }
 
+interface WsWaiter<V> {
+  resolve(r: GetResult<V>): void;
+  reject(e: unknown): void;
+  timer: TimerHandle | undefined;
+}
+
+/** ws_book state of an entry: the feed subscription, whether `value` must be re-read, callers waiting for sync. */
+interface WsState<V> {
+  sub: BookSubscription<V> | undefined;
+  dirty: boolean;
+  waiters: WsWaiter<V>[];
+  failedSyncs: number;
+}
+
 class Entry<V> implements SymbolCounters {
   // LRU links (head = most recently used)
   prev: Entry<V> | undefined = undefined;
@@ -103,6 +123,8 @@ class Entry<V> implements SymbolCounters {
   inv: Record<string, number> | undefined = undefined;
   lat: Float64Array | undefined = undefined;
   latN = 0;
+  /** policy ws_book only. */
+  ws: WsState<V> | undefined = undefined;
   constructor(readonly symbol: string) {}
 }
 
@@ -116,6 +138,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   // hot config fields
   private readonly enabled: boolean;
   private readonly ttl: number;
+  /** refresh_ahead: a fresh entry older than this starts a background refresh (Infinity for other policies). */
+  private readonly ahead: number;
   private readonly maxStale: number;
   private readonly maxDepth: number;
   private readonly staleOk: boolean;
@@ -126,6 +150,10 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly maxAttempts: number;
   private readonly baseMs: number;
   private readonly maxMs: number;
+  /** policy ws_book: the book feed, the silence after which a book is stale, how long a get waits for sync. */
+  private readonly feed: BookFeed<V> | undefined;
+  private readonly wsGap: number;
+  private readonly wsWaitMs: number;
 
   private readonly map = new Map<string, Entry<V>>();
   private head: Entry<V> | undefined = undefined;
@@ -147,7 +175,12 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private metricsRef: WeakRef<MetricsSource> | undefined;
   private closed = false;
 
-  constructor(config: MdCacheConfig, deps: MDCacheOptions<V>) {
+  /**
+   * `config` may be partial (missing keys take their defaults); it is validated like the YAML reader and a
+   * ConfigError names every problem.
+   */
+  constructor(input: MdCacheConfigInput, deps: MDCacheOptions<V>) {
+    const config = mdCacheConfig(input);
     this.config = Object.freeze({ ...config, retry: Object.freeze({ ...config.retry }) });
     this.clock = deps.clock;
     this.refreshFn = deps.refresh;
@@ -159,6 +192,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     }
     this.enabled = config.enabled;
     this.ttl = config.ttl_ms;
+    this.ahead = config.policy === 'refresh_ahead' ? refreshAheadMs(config) : Infinity;
     this.maxStale = config.max_stale_ms;
     this.maxDepth = config.max_depth;
     this.staleOk = config.stale_ok;
@@ -169,7 +203,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.maxAttempts = Math.max(1, config.retry.max_attempts);
     this.baseMs = config.retry.base_ms;
     this.maxMs = config.retry.max_ms;
-    const registry = deps.registry === undefined ? defaultRegistry : deps.registry;
+    this.wsGap = config.invalidate_on_ws_gap_ms;
+    this.wsWaitMs = this.timeoutMs * this.maxAttempts + this.maxMs * (this.maxAttempts - 1);
+    if (config.policy === 'ws_book') {
+      if (!deps.feed) throw new ConfigError([{ path: 'md_cache.policy', message: "'ws_book' needs a book feed (deps.feed): the stream that keeps each symbol's book" }], 'md_cache config');
+      this.feed = deps.feed;
+    } else this.feed = undefined;
+    const registry = deps.registry === undefined ? defaultRegistry() : deps.registry;
     if (registry) {
       this.metrics = cacheMetricsFor(registry);
       this.metricsRef = this.metrics.add(this);
@@ -184,7 +224,9 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   // ------------------------------------------------------------------------------------------------ get
 
   get(symbol: string, opts?: GetOptions): Promise<GetResult<V>> {
+    if (this.closed) return Promise.reject(new CacheClosedError(symbol));
     if (!this.enabled) return this.bypass(symbol, opts);
+    if (this.feed !== undefined) return this.wsGet(symbol, opts);
     this.gets++;
     let depth = this.maxDepth;
     let maxAge = this.ttl;
@@ -202,6 +244,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         if (age <= maxAge && age <= this.maxStale && depth <= e.depth) {
           e.hits++;
           this.hits++;
+          if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
           return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
         }
         return this.slowGet(e, depth, age);
@@ -297,7 +340,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    */
   private startRunner(load: Load<V>, primary: boolean): boolean {
     const e = load.entry;
-    if (!primary && load.started >= this.limit) return false;
+    // Hedges share the load's attempt budget: max_attempts bounds the refresh calls of a load in all.
+    if (!primary && (load.started >= this.limit || load.attempts >= this.maxAttempts)) return false;
     while (this.runnersOf(e) >= this.limit) {
       if (!primary || !e.retired || e.retired.length === 0) return false;
       const old = e.retired.shift()!;
@@ -313,7 +357,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     if (this.hedgeAfter > 0 && load.started < this.limit && load.hedgeTimer === undefined) {
       load.hedgeTimer = this.clock.setTimeout(() => {
         load.hedgeTimer = undefined;
-        if (!load.done && load.entry.load === load) this.startRunner(load, false);
+        if (!load.done && load.entry.load === load && load.attempts < this.maxAttempts) this.startRunner(load, false);
       }, this.hedgeAfter);
     }
     return true;
@@ -323,6 +367,11 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const e = load.entry;
     for (let attempt = 1; ; attempt++) {
       if (load.done || runner.rc.signal.aborted) return;
+      if (load.attempts >= this.maxAttempts) {
+        // the load's budget went to other runners (hedges) while this one backed off
+        this.runnerFailed(load, runner);
+        return;
+      }
       load.attempts++;
       e.refreshes++;
       this.refreshes++;
@@ -335,7 +384,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         e.failures++;
         this.failures++;
         load.lastError = err;
-        if (attempt >= this.maxAttempts) {
+        if (load.attempts >= this.maxAttempts) {
           this.runnerFailed(load, runner);
           return;
         }
@@ -390,7 +439,9 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         (v) => {
           if (settled) return;
           finish();
-          resolve(v);
+          // undefined is the cache's "no value": a refresh that resolves it has failed (retried like an error)
+          if (v === undefined) reject(new Error(`refresh of ${symbol} resolved undefined`));
+          else resolve(v);
         },
         (err: unknown) => {
           if (settled) return;
@@ -435,12 +486,12 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.failLoad(load, new RefreshError(load.entry.symbol, load.attempts, load.lastError));
   }
 
-  private failLoad(load: Load<V>, err: unknown): void {
+  private failLoad(load: Load<V>, err: unknown, staleIfError = true): void {
     if (load.done) return;
     const e = load.entry;
     const current = e.load === load;
     this.finishLoad(load, err);
-    if (current) this.serveStaleIfError(load);
+    if (current && staleIfError) this.serveStaleIfError(load);
     const waiters = load.waiters;
     load.waiters = [];
     const error = err instanceof RefreshError ? err : new RefreshError(e.symbol, load.attempts, err);
@@ -496,18 +547,24 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
 
   // ------------------------------------------------------------------------------------------ invalidate
 
+  /*
+   * Counting: an invalidation is one held symbol (an entry of the cache) invalidated for a reason. Invalidating
+   * a symbol the cache does not hold counts nothing; invalidateAll counts one per held symbol. stats() totals,
+   * stats(symbol) and mm_md_cache_invalidations_total all count these; the totals also keep evicted symbols'.
+   */
   invalidate(symbol: string, reason: InvalidationReason = 'manual'): void {
-    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
     const e = this.map.get(symbol);
-    if (e !== undefined) this.invalidateEntry(e, reason);
+    if (e === undefined) return;
+    if (e.ws !== undefined) e.ws.sub?.resync(reason); // ws_book: resync (counted when the feed reports 'lost')
+    else this.invalidateEntry(e, reason);
   }
 
   invalidateAll(reason: InvalidationReason = 'all'): void {
-    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
-    for (const e of this.map.values()) this.invalidateEntry(e, reason);
+    for (const e of [...this.map.values()]) this.invalidate(e.symbol, reason);
   }
 
   private invalidateEntry(e: Entry<V>, reason: string): void {
+    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
     e.epoch++;
     e.has = false;
     e.value = undefined;
@@ -528,7 +585,136 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   peek(symbol: string): { value: V; ageMs: number } | undefined {
     const e = this.map.get(symbol);
     if (e === undefined || !e.has) return undefined;
-    return { value: e.value as V, ageMs: this.clock.now() - e.fetchedAt };
+    return { value: e.ws !== undefined ? this.wsValue(e) : (e.value as V), ageMs: this.clock.now() - e.fetchedAt };
+  }
+
+  // ------------------------------------------------------------------------------------ ws_book policy
+  //
+  // The feed keeps each symbol's book from the diff stream (REST only to sync). An entry `has` a value while
+  // the book is in sync; `fetchedAt` is the last time it was known to match the exchange (the sync, or the
+  // last stream message applied). Fresh while that is within invalidate_on_ws_gap_ms; after that stale (served
+  // when stale_ok) up to max_stale_ms; beyond, the symbol is resynced and callers wait. A 'lost' event
+  // (gap, seq_gap, crossed, reconnect, an invalidate call) is an invalidation: the old book is never served
+  // again; callers wait for the resync.
+
+  private wsGet(symbol: string, opts: GetOptions | undefined): Promise<GetResult<V>> {
+    this.gets++;
+    let maxAge = this.wsGap;
+    if (opts !== undefined && opts.maxAgeMs !== undefined && opts.maxAgeMs < maxAge) maxAge = opts.maxAgeMs;
+    let e = this.map.get(symbol);
+    if (e === undefined) e = this.wsCreate(symbol);
+    else if (e !== this.head) this.touch(e);
+    e.gets++;
+    if (e.has) {
+      const age = this.clock.now() - e.fetchedAt;
+      if (age <= this.maxStale) {
+        if (age <= maxAge) {
+          e.hits++;
+          this.hits++;
+          return Promise.resolve({ value: this.wsValue(e), status: 'fresh', ageMs: age });
+        }
+        if (this.staleOk) {
+          e.staleHits++;
+          this.staleHits++;
+          return Promise.resolve({ value: this.wsValue(e), status: 'stale', ageMs: age });
+        }
+      } else e.ws!.sub?.resync('ws_gap'); // silent past max_stale_ms: never served; resync from a snapshot
+    }
+    const ent = e;
+    return new Promise<GetResult<V>>((resolve, reject) => this.wsWait(ent, resolve, reject));
+  }
+
+  private wsCreate(symbol: string): Entry<V> {
+    const e = this.create(symbol);
+    const ws: WsState<V> = { sub: undefined, dirty: true, waiters: [], failedSyncs: 0 };
+    e.ws = ws;
+    ws.sub = this.feed!.subscribe(symbol, (ev) => this.onFeedEvent(e, ev));
+    return e;
+  }
+
+  private wsValue(e: Entry<V>): V {
+    const ws = e.ws!;
+    if (ws.dirty || e.value === undefined) {
+      const v = ws.sub?.book(this.maxDepth);
+      if (v !== undefined) {
+        e.value = v;
+        ws.dirty = false;
+      }
+    }
+    return e.value as V;
+  }
+
+  private wsWait(e: Entry<V>, resolve: (r: GetResult<V>) => void, reject: (err: unknown) => void): void {
+    const ws = e.ws!;
+    const w: WsWaiter<V> = { resolve, reject, timer: undefined };
+    const failedBefore = ws.failedSyncs;
+    w.timer = this.clock.setTimeout(() => {
+      const i = ws.waiters.indexOf(w);
+      if (i < 0) return;
+      ws.waiters.splice(i, 1);
+      e.misses++;
+      this.misses++;
+      const why = new TimeoutError(`ws_book: ${e.symbol} not in sync within ${this.wsWaitMs} ms`);
+      reject(new RefreshError(e.symbol, Math.max(1, ws.failedSyncs - failedBefore), why));
+    }, this.wsWaitMs);
+    ws.waiters.push(w);
+  }
+
+  private onFeedEvent(e: Entry<V>, ev: BookFeedEvent): void {
+    if (this.closed || this.map.get(e.symbol) !== e) return;
+    const ws = e.ws!;
+    switch (ev.type) {
+      case 'lost': {
+        this.invTotals[ev.reason] = (this.invTotals[ev.reason] ?? 0) + 1;
+        const inv = (e.inv ??= {});
+        inv[ev.reason] = (inv[ev.reason] ?? 0) + 1;
+        e.epoch++;
+        e.has = false;
+        e.value = undefined;
+        ws.dirty = true;
+        return;
+      }
+      case 'sync_failed':
+        ws.failedSyncs++;
+        e.failures++;
+        this.failures++;
+        return;
+      case 'synced':
+        e.refreshes++;
+        this.refreshes++;
+        e.has = true;
+        break;
+      case 'message':
+        if (!e.has) return; // buffered by the feed until the sync
+        break;
+    }
+    if (ev.t > e.fetchedAt || ev.type === 'synced') e.fetchedAt = ev.t;
+    ws.dirty = true;
+    if (ws.waiters.length === 0) return;
+    const waiters = ws.waiters;
+    ws.waiters = [];
+    const value = this.wsValue(e);
+    const ageMs = this.clock.now() - e.fetchedAt;
+    for (const w of waiters) {
+      this.clock.clearTimeout(w.timer);
+      e.misses++;
+      this.misses++;
+      w.resolve({ value, status: 'miss', ageMs });
+    }
+  }
+
+  private wsClose(e: Entry<V>, reason: string): void {
+    const ws = e.ws!;
+    const waiters = ws.waiters;
+    ws.waiters = [];
+    for (const w of waiters) {
+      this.clock.clearTimeout(w.timer);
+      e.misses++;
+      this.misses++;
+      w.reject(new RefreshError(e.symbol, ws.failedSyncs, new Error(reason)));
+    }
+    ws.sub?.close();
+    ws.sub = undefined;
   }
 
   // ----------------------------------------------------------------------------------------------- LRU
@@ -574,6 +760,10 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private evict(): boolean {
     for (let c = this.tail; c !== undefined; c = c.prev) {
       if ((c.load && c.load.waiters.length > 0) || c.retired) continue;
+      if (c.ws !== undefined) {
+        if (c.ws.waiters.length > 0) continue;
+        this.wsClose(c, `${c.symbol} evicted`);
+      }
       if (c.load) this.finishLoad(c.load, new Error(`${c.symbol} evicted`));
       this.unlink(c);
       this.map.delete(c.symbol);
@@ -645,15 +835,16 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   }
 
   /**
-   * Stops the cache: aborts every refresh in flight (waiting callers get a RefreshError) and detaches its
-   * series from the registry. The cache must not be used afterwards.
+   * Stops the cache: aborts every refresh in flight (waiting callers get a RefreshError, never a stale value)
+   * and detaches its series from the registry. A get made afterwards rejects with CacheClosedError.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const e of this.map.values()) {
+      if (e.ws !== undefined) this.wsClose(e, 'cache closed');
       const loads = [...(e.load ? [e.load] : []), ...(e.retired ?? [])];
-      for (const l of loads) this.failLoad(l, new Error('cache closed'));
+      for (const l of loads) this.failLoad(l, new Error('cache closed'), false);
     }
     if (this.metrics && this.metricsRef) this.metrics.delete(this.metricsRef);
     this.metricsRef = undefined;
@@ -709,5 +900,5 @@ function makeStats(
  */
 function retryAfterOf(err: unknown): number {
   const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
+  return typeof ms === 'number' && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : 0;
 }

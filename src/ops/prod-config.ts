@@ -166,7 +166,7 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
     steps: readSteps(r, co?.steps, 'canary.steps'),
     step_duration_ms: readDuration(r, co, 'step_duration', 'canary', CANARY_DEFAULTS.step_duration_ms, MIN_STEP_DURATION_MS),
     window_ms: readDuration(r, co, 'window', 'canary', CANARY_DEFAULTS.window_ms),
-    rollback_gates: readGates(r, co?.rollback_gates, 'canary.rollback_gates', { allowEmpty: true }),
+    rollback_gates: readGates(r, co?.rollback_gates, 'canary.rollback_gates', [], { allowEmpty: true }),
   };
   // Cross-field rules only when neither side was rejected (a rejected value was replaced by its default).
   const bad = (path: string): boolean => r.problems.some((p) => p.path === path);
