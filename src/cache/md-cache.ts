@@ -25,6 +25,8 @@ import type { MdCacheConfig } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
 import { cacheMetricsFor, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
 import { register as defaultRegistry } from 'prom-client';
+import { refreshThroughL2 } from './shared/refresh.js';
+import type { SharedTier } from './shared/tier.js';
 import type {
   CacheStats,
   GetOptions,
@@ -144,6 +146,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly latency: Histogram = createHistogram();
 
   private readonly metrics: CacheMetrics | undefined;
+  /** L2 shared by a fleet of processes (see shared/); undefined = L1 only. */
+  private readonly shared: SharedTier<V> | undefined;
   private metricsRef: WeakRef<MetricsSource> | undefined;
   private closed = false;
 
@@ -169,6 +173,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.maxAttempts = Math.max(1, config.retry.max_attempts);
     this.baseMs = config.retry.base_ms;
     this.maxMs = config.retry.max_ms;
+    this.shared = deps.shared;
+    this.shared?.attach({
+      invalidated: (symbol) => this.invalidateLocal(symbol, 'shared'),
+      resync: () => {
+        for (const e of this.map.values()) if (e.has || e.load) this.invalidateEntry(e, 'shared_resync');
+      },
+    });
     const registry = deps.registry === undefined ? defaultRegistry : deps.registry;
     if (registry) {
       this.metrics = cacheMetricsFor(registry);
@@ -324,12 +335,17 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     for (let attempt = 1; ; attempt++) {
       if (load.done || runner.rc.signal.aborted) return;
       load.attempts++;
-      e.refreshes++;
-      this.refreshes++;
       const t0 = this.clock.now();
       let value: V;
+      let l2At: number | undefined;
       try {
-        value = await this.attempt(e.symbol, load.depth, runner);
+        const rest = (): Promise<V> => {
+          e.refreshes++;
+          this.refreshes++;
+          return this.attempt(e.symbol, load.depth, runner);
+        };
+        if (this.shared === undefined) value = await rest();
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.clock, e.symbol, load.depth, this.ttl, runner.rc.signal, rest));
       } catch (err) {
         if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
         e.failures++;
@@ -349,7 +365,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         }
         continue;
       }
-      this.succeed(load, runner, value, this.clock.now() - t0);
+      this.succeed(load, runner, value, this.clock.now() - t0, l2At);
       return;
     }
   }
@@ -402,22 +418,27 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     });
   }
 
-  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number): void {
+  /** `l2At`: the value came from the shared tier, fetched at that (local clock) time. */
+  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number, l2At?: number): void {
     if (load.done) return;
     const e = load.entry;
-    this.recordLatency(e, latencyMs);
+    if (l2At === undefined) this.recordLatency(e, latencyMs);
     const current = e.load === load;
     this.finishLoad(load, new Error(`hedged refresh of ${e.symbol} lost`), runner);
     if (current && this.map.get(e.symbol) === e && e.epoch === load.epoch) {
       e.has = true;
       e.value = value;
       e.depth = load.depth;
-      e.fetchedAt = this.clock.now();
+      e.fetchedAt = l2At ?? this.clock.now();
     }
     const waiters = load.waiters;
     load.waiters = [];
     for (const w of waiters) {
-      if (w.depth <= load.depth) {
+      if (w.depth <= load.depth && l2At !== undefined) {
+        e.hits++;
+        this.hits++;
+        w.resolve({ value, status: 'fresh', ageMs: this.clock.now() - l2At });
+      } else if (w.depth <= load.depth) {
         e.misses++;
         this.misses++;
         w.resolve({ value, status: 'miss', ageMs: 0 });
@@ -496,15 +517,24 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
 
   // ------------------------------------------------------------------------------------------ invalidate
 
+  /** Invalidates the symbol here and, with a shared tier, in every process of the fleet (L2 epoch bump). */
   invalidate(symbol: string, reason: InvalidationReason = 'manual'): void {
-    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
-    const e = this.map.get(symbol);
-    if (e !== undefined) this.invalidateEntry(e, reason);
+    this.invalidateLocal(symbol, reason);
+    this.shared?.invalidate(symbol);
   }
 
   invalidateAll(reason: InvalidationReason = 'all'): void {
     this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
-    for (const e of this.map.values()) this.invalidateEntry(e, reason);
+    for (const e of this.map.values()) {
+      this.invalidateEntry(e, reason);
+      this.shared?.invalidate(e.symbol);
+    }
+  }
+
+  private invalidateLocal(symbol: string, reason: string): void {
+    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
+    const e = this.map.get(symbol);
+    if (e !== undefined) this.invalidateEntry(e, reason);
   }
 
   private invalidateEntry(e: Entry<V>, reason: string): void {
@@ -623,7 +653,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
             p99: round3(Math.min(h.getValueAtPercentile(99), h.maxValue) / LAT_SCALE),
             max: round3(h.maxValue / LAT_SCALE),
           };
-    return makeStats(
+    const all = makeStats(
       this.gets,
       this.hits,
       this.staleHits,
@@ -636,6 +666,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       this.evictions,
       { ...this.invTotals },
     );
+    if (this.shared) all.shared = this.shared.stats();
+    return all;
   }
 
   /** MetricsSource: every held symbol's counters, for the scrape-time collect() callbacks. */
@@ -657,6 +689,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     }
     if (this.metrics && this.metricsRef) this.metrics.delete(this.metricsRef);
     this.metricsRef = undefined;
+    void this.shared?.close();
   }
 }
 
