@@ -83,6 +83,8 @@ export class RedisStore implements SharedStore {
   private readonly channel: string;
   private readonly clock: Clock;
   private up = false;
+  /** The subscription connection has subscribed to the channel (since its last (re)connect). */
+  private subscribed = false;
   private closed = false;
   private onStatus: ((up: boolean) => void) | undefined;
 
@@ -102,7 +104,7 @@ export class RedisStore implements SharedStore {
     this.prefix = opts.keyPrefix;
     this.channel = `${opts.keyPrefix}events`;
     this.cmd = new Redis(opts.url, common);
-    this.sub = new Redis(opts.url, { ...common, commandTimeout: undefined, autoResubscribe: true });
+    this.sub = new Redis(opts.url, { ...common, commandTimeout: undefined, autoResubscribe: false });
     this.cmd.defineCommand('mdRead', { numberOfKeys: 2, lua: READ });
     this.cmd.defineCommand('mdWrite', { numberOfKeys: 2, lua: WRITE });
     this.cmd.defineCommand('mdInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
@@ -114,12 +116,24 @@ export class RedisStore implements SharedStore {
       c.on('close', () => this.check());
       c.on('end', () => this.check());
     }
-    this.sub.subscribe(this.channel).catch(() => {});
+    // Subscribe on every (re)connect; the offline queue is off, so a SUBSCRIBE sent before that would fail.
+    this.sub.on('ready', () => {
+      this.sub.subscribe(this.channel).then(
+        () => {
+          this.subscribed = true;
+          this.check();
+        },
+        () => this.sub.disconnect(true),
+      );
+    });
+    this.sub.on('close', () => {
+      this.subscribed = false;
+    });
   }
 
   /** Resolves when both connections are ready; rejects after `ms` with the reason. */
   ready(ms: number): Promise<void> {
-    if (this.cmd.status === 'ready' && this.sub.status === 'ready') return Promise.resolve();
+    if (this.isUp()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let last = '';
       const onErr = (e: Error): void => {
@@ -130,7 +144,7 @@ export class RedisStore implements SharedStore {
         reject(new Error(`Redis not reachable within ${ms} ms${last ? `: ${last}` : ''}`));
       }, ms);
       const onReady = (): void => {
-        if (this.cmd.status === 'ready' && this.sub.status === 'ready') {
+        if (this.isUp()) {
           cleanup();
           resolve();
         }
@@ -141,17 +155,26 @@ export class RedisStore implements SharedStore {
           c.off('ready', onReady);
           c.off('error', onErr);
         }
+        this.readyWaiters.delete(onReady);
       };
       for (const c of [this.cmd, this.sub]) {
         c.on('ready', onReady);
         c.on('error', onErr);
       }
+      this.readyWaiters.add(onReady);
     });
+  }
+
+  private readonly readyWaiters = new Set<() => void>();
+
+  private isUp(): boolean {
+    return this.cmd.status === 'ready' && this.sub.status === 'ready' && this.subscribed;
   }
 
   private check(): void {
     if (this.closed) return;
-    const up = this.cmd.status === 'ready' && this.sub.status === 'ready';
+    for (const f of [...this.readyWaiters]) f();
+    const up = this.isUp();
     if (up === this.up) return;
     this.up = up;
     this.onStatus?.(up);
@@ -211,7 +234,7 @@ export class RedisStore implements SharedStore {
       const e = parseEvent(message);
       if (e) onEvent(e);
     });
-    this.up = this.cmd.status === 'ready' && this.sub.status === 'ready';
+    this.up = this.isUp();
     if (!this.up) onStatus(false);
   }
 

@@ -3,8 +3,9 @@
  * when a shared tier is configured):
  *
  *   1. read L2: a book fetched under the current epoch, deep enough and younger than ttl_ms → use it (L2 hit);
- *   2. else take the lease (`SET lease NX PX`): the winner calls `refresh` (REST), writes the book to L2 under
- *      the epoch read in step 1 (refused when an invalidation moved it) and releases the lease;
+ *   2. else take the lease (`SET lease NX PX`): the winner reads L2 once more (the previous holder may have
+ *      written and released in between), then calls `refresh` (REST), writes the book to L2 under the epoch
+ *      of that read (refused when an invalidation moved it) and releases the lease;
  *   3. a loser waits for the winner's `written` notice (at most lease_ms) and reads L2 again; after two rounds
  *      without a fresh book (holder slow or dead, lease expired and taken again) it refreshes on its own.
  *
@@ -51,7 +52,20 @@ export async function refreshThroughL2<V>(
     }
     const won = await tier.acquire(symbol);
     if (won === undefined) return { value: await refresh() };
-    if (won) return { value: await refreshAndWrite(tier, clock, symbol, depth, r.epoch, refresh, true) };
+    if (won) {
+      // Double check: the previous holder may have written and released between our read and the lease.
+      const now = await tier.read(symbol);
+      if (now === undefined) {
+        void tier.release(symbol);
+        return { value: await refresh() };
+      }
+      if (now.value !== undefined && now.depth >= depth && clock.now() - now.fetchedAt <= ttlMs) {
+        void tier.release(symbol);
+        tier.hit();
+        return { value: now.value, fetchedAt: now.fetchedAt };
+      }
+      return { value: await refreshAndWrite(tier, clock, symbol, depth, now.epoch, refresh, true) };
+    }
     await tier.waitWritten(symbol, tier.leaseMs, signal);
     if (signal.aborted) throw abortError(signal);
     const again = await tier.read(symbol);

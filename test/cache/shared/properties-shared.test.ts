@@ -67,7 +67,9 @@ interface Issued {
   error?: unknown;
 }
 
-async function run(setup: fc.RecordValue<typeof setupArb> extends infer T ? T : never, cmds: Cmd[]): Promise<void> {
+type Setup = typeof setupArb extends fc.Arbitrary<infer T> ? T : never;
+
+async function run(setup: Setup, cmds: Cmd[]): Promise<void> {
   const config: MdCacheConfig = mdCacheConfig({
     enabled: true,
     ttl_ms: setup.ttl_ms,
