@@ -23,8 +23,7 @@ import { RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
 import type { MdCacheConfig } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
-import { cacheMetricsFor, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
-import { register as defaultRegistry } from 'prom-client';
+import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
 import { refreshThroughL2 } from './shared/refresh.js';
 import type { SharedTier } from './shared/tier.js';
 import type {
@@ -180,7 +179,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         for (const e of this.map.values()) if (e.has || e.load) this.invalidateEntry(e, 'shared_resync');
       },
     });
-    const registry = deps.registry === undefined ? defaultRegistry : deps.registry;
+    const registry = deps.registry === undefined ? defaultRegistry() : deps.registry;
     if (registry) {
       this.metrics = cacheMetricsFor(registry);
       this.metricsRef = this.metrics.add(this);

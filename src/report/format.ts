@@ -50,7 +50,7 @@ export function fmtUnit(v: number, unit: GateUnit): string {
 export function gateUnit(g: Pick<GateResult, 'metric'>): GateUnit {
   if (g.metric.startsWith('(')) return 'pct';
   if (g.metric.includes(' − ')) return 'ms';
-  return parseMetricPath(g.metric)?.info.unit ?? 'count';
+  return parseMetricPath(g.metric, 'any')?.info.unit ?? 'count';
 }
 
 export function fmtInterval(ci: [number, number], unit: GateUnit): string {

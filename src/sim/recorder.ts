@@ -36,13 +36,19 @@ export class PathRecorder<B> implements TickObserver<B> {
   private droppedTotal = 0;
   private fetchErrors = 0;
 
+  /** True for a cached path (an arm): it records gets, hits and misses per window. */
+  readonly cachedPath: boolean;
+
   constructor(
-    readonly path: 'uncached' | 'cached',
+    /** `uncached`, `cached` (the first arm) or another arm's name; names the histograms. */
+    readonly path: string,
     readonly windowMs: number,
     private readonly deadlineMs: number,
     stageNames: readonly string[],
     private readonly quality: BookQuality<B>,
+    cachedPath = path === 'cached',
   ) {
+    this.cachedPath = cachedPath;
     this.fetchMd = new WindowedHistogram(`${path}.fetch_md`, windowMs, MS);
     this.tickTotal = new WindowedHistogram(`${path}.tick_total`, windowMs, MS);
     this.stages = stageNames.map((n) => new WindowedHistogram(`${path}.stage.${n}`, windowMs, MS));
@@ -72,7 +78,7 @@ export class PathRecorder<B> implements TickObserver<B> {
   fetchFailed(tick: Tick, fetchMs: number): void {
     this.fetchMd.record(tick.scheduledAt, fetchMs);
     this.fetchErrors++;
-    if (this.path === 'cached') {
+    if (this.cachedPath) {
       const w = this.window(tick.scheduledAt);
       w.gets++;
       w.misses++;
@@ -146,7 +152,7 @@ export class PathRecorder<B> implements TickObserver<B> {
         tick_total_p95: t.p95,
         tick_total_p99: t.p99,
       };
-      if (this.path === 'cached') {
+      if (this.cachedPath) {
         w.gets = c.gets;
         w.hits = c.fresh + c.stale;
         w.fresh = c.fresh;

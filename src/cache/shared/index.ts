@@ -1,4 +1,7 @@
-/** The shared (L2) tier: one store interface, a Redis and a simulated store, and the tier logic over both. */
+/**
+ * `mdcache/shared`: the shared (L2) tier — one store interface, a Redis and a simulated store, the tier logic
+ * over both, and the binary OrderBook codec it stores books with. Loads ioredis (the root export does not).
+ */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
@@ -13,6 +16,7 @@ export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { SimServer, NO_FAULTS, type SimFaults, type SimOutage, type SimSlow } from './sim-store.js';
 export { SHARED_METRIC_NAMES, SHARED_RTT_BUCKETS_MS } from './metrics.js';
 export type * from './types.js';
+export { bookCodec, encodeBook, decodeBook } from '../../market/book-codec.js';
 
 export interface RedisTierDeps<V> {
   clock: Clock;
