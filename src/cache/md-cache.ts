@@ -47,6 +47,8 @@ interface Waiter<V> {
   resolve(r: GetResult<V>): void;
   reject(e: unknown): void;
   depth: number;
+  /** The caller's max age (ttl_ms or maxAgeMs): a book from the shared tier must be at most this old. */
+  maxAge: number;
 }
 
 /** One refresh attempt chain (attempts + backoff) of a load. */
@@ -214,13 +216,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           this.hits++;
           return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
         }
-        return this.slowGet(e, depth, age);
+        return this.slowGet(e, depth, age, maxAge);
       }
     } else {
       e = this.create(symbol);
       e.gets++;
     }
-    return this.slowGet(e, depth, -1);
+    return this.slowGet(e, depth, -1, maxAge);
   }
 
   /** Seed-compatible: the value, or undefined when the refresh failed (RefreshError). */
@@ -235,7 +237,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   }
 
   /** Not fresh: serve stale (stale-while-refresh / stale-if-error) or wait for a refresh. `age` < 0: no value. */
-  private slowGet(e: Entry<V>, depth: number, age: number): Promise<GetResult<V>> {
+  private slowGet(e: Entry<V>, depth: number, age: number, maxAge: number): Promise<GetResult<V>> {
     if (age >= 0 && age <= this.maxStale && depth <= e.depth) {
       const load = e.load;
       if (this.staleOk || (load !== undefined && load.erroring)) {
@@ -246,7 +248,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       }
     }
     return new Promise<GetResult<V>>((resolve, reject) => {
-      this.join(e, { resolve, reject, depth });
+      this.join(e, { resolve, reject, depth, maxAge });
     });
   }
 
@@ -344,7 +346,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           return this.attempt(e.symbol, load.depth, runner);
         };
         if (this.shared === undefined) value = await rest();
-        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.clock, e.symbol, load.depth, this.ttl, runner.rc.signal, rest));
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.clock, e.symbol, load.depth, () => this.l2MaxAge(load), runner.rc.signal, rest));
       } catch (err) {
         if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
         e.failures++;
@@ -434,9 +436,14 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     load.waiters = [];
     for (const w of waiters) {
       if (w.depth <= load.depth && l2At !== undefined) {
+        const age = this.clock.now() - l2At;
+        if (age > w.maxAge) {
+          this.join(e, w); // joined after the L2 read and wants a younger book
+          continue;
+        }
         e.hits++;
         this.hits++;
-        w.resolve({ value, status: 'fresh', ageMs: this.clock.now() - l2At });
+        w.resolve({ value, status: 'fresh', ageMs: age });
       } else if (w.depth <= load.depth) {
         e.misses++;
         this.misses++;
@@ -445,6 +452,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.join(e, w); // asked for more depth than this load fetched
       }
     }
+  }
+
+  /** How old a book from the shared tier may be for this load: ttl_ms, or less when a waiter asked so. */
+  private l2MaxAge(load: Load<V>): number {
+    let m = this.ttl;
+    for (const w of load.waiters) if (w.maxAge < m) m = w.maxAge;
+    return m;
   }
 
   /** A runner used up its attempts; the load fails when it was the last one running. */

@@ -2,7 +2,7 @@
  * One refresh of one symbol through the shared tier (what MDCache runs instead of calling `refresh` directly
  * when a shared tier is configured):
  *
- *   1. read L2: a book fetched under the current epoch, deep enough and younger than ttl_ms → use it (L2 hit);
+ *   1. read L2: a book fetched under the current epoch, deep enough and no older than the callers allow (ttl_ms or their maxAgeMs) → use it (L2 hit);
  *   2. else take the lease (`SET lease NX PX`): the winner reads L2 once more (the previous holder may have
  *      written and released in between), then calls `refresh` (REST), writes the book to L2 under the epoch
  *      of that read (refused when an invalidation moved it) and releases the lease;
@@ -28,7 +28,8 @@ export async function refreshThroughL2<V>(
   clock: Clock,
   symbol: string,
   depth: number,
-  ttlMs: number,
+  /** How old an L2 book may be (ttl_ms, or less when a waiting caller asked for a younger book). */
+  maxAgeMs: () => number,
   signal: AbortSignal,
   refresh: () => Promise<V>,
 ): Promise<L2Result<V>> {
@@ -38,7 +39,7 @@ export async function refreshThroughL2<V>(
   let counted = false;
   for (let round = 0; ; round++) {
     if (signal.aborted) throw abortError(signal);
-    if (r.value !== undefined && r.depth >= depth && clock.now() - r.fetchedAt <= ttlMs) {
+    if (r.value !== undefined && r.depth >= depth && clock.now() - r.fetchedAt <= maxAgeMs()) {
       tier.hit();
       return { value: r.value, fetchedAt: r.fetchedAt };
     }
@@ -59,7 +60,7 @@ export async function refreshThroughL2<V>(
         void tier.release(symbol);
         return { value: await refresh() };
       }
-      if (now.value !== undefined && now.depth >= depth && clock.now() - now.fetchedAt <= ttlMs) {
+      if (now.value !== undefined && now.depth >= depth && clock.now() - now.fetchedAt <= maxAgeMs()) {
         void tier.release(symbol);
         tier.hit();
         return { value: now.value, fetchedAt: now.fetchedAt };
