@@ -10,6 +10,7 @@ export function renderDefaultConfig(): string {
       continue;
     }
     lines.push(pad(`  ${key}: ${value}`) + `# ${MD_CACHE_DOCS[key]}`);
+    if (key === 'ttl_ms') lines.push(pad(`  # refresh_ahead_ms: ${0.8 * Number(value)}`) + `# ${MD_CACHE_DOCS.refresh_ahead_ms}`);
   }
   lines.push('  # shared:                         # off by default; a Redis shared by a fleet of processes (L2)');
   for (const [k, v] of Object.entries(SHARED_DEFAULTS)) lines.push(pad(`  #   ${k}: ${JSON.stringify(v)}`) + `# ${SHARED_DOCS[k]}`);
