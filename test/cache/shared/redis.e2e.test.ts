@@ -69,7 +69,7 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     const p = prefix();
     const ttl = 200;
     const forMs = 3000;
-    const ws = await Promise.all([0, 1, 2, 3].map(() => start(p, { ttl_ms: ttl, max_stale_ms: 1000 })));
+    const ws = await Promise.all([0, 1, 2, 3].map(() => start(p, { ttl_ms: ttl, max_stale_ms: 1000, shared: { command_timeout_ms: 250 } })));
     const syms = ['A', 'B', 'C', 'D', 'E'];
     const loops = await Promise.all(ws.map((w) => w.req({ op: 'loop', syms, everyMs: 5, forMs })));
     for (const l of loops) expect(l.errors).toBe(0);
@@ -85,7 +85,7 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     }
     const l2Hits = stats.reduce((n, x) => n + x.stats.shared.l2Hits, 0);
     expect(l2Hits).toBeGreaterThan(0);
-    // Redis calls time out after 100 ms; on a loaded 2-core machine one may, which costs a short fallback.
+    // Redis calls time out after 250 ms; on a loaded 2-core machine one may, which costs a short fallback.
     const errs = stats.reduce((n, x) => n + x.stats.shared.errors, 0);
     expect(errs, ws.map((w) => w.stderr.join('')).join('')).toBeLessThanOrEqual(2);
   });
@@ -115,44 +115,54 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
 
   it('kill -9 of the lease holder: another process refreshes once the lease expires', async () => {
     const p = prefix();
-    const cfg = { ttl_ms: 1000, stale_ok: false, refresh_timeout_ms: 10_000 };
+    // A 2 s lease, so that B certainly finds it held however slowly this machine kills A.
+    const cfg = { ttl_ms: 1000, stale_ok: false, refresh_timeout_ms: 10_000, shared: { lease_ms: 2000 } };
     const [a, b] = [await start(p, cfg), await start(p, cfg)];
     await a.req({ op: 'rest', ms: 60_000 });
     void a.req({ op: 'get', sym: 'K' });
-    await sleep(50); // A holds the lease (250 ms) and hangs in REST
+    // wait until A holds the lease and hangs in its REST call
+    for (let i = 0; i < 100 && (await a.req({ op: 'stats' })).rest.K !== 1; i++) await sleep(20);
     await a.stop(); // SIGKILL
     const t0 = Date.now();
     const got = await b.req({ op: 'get', sym: 'K' });
     const waited = Date.now() - t0;
     expect(got.error).toBeUndefined();
     expect(got.id.startsWith(`${b.pid}-`)).toBe(true);
-    expect(waited).toBeLessThan(250 * 2 + 200); // at most two lease periods + REST + slack
+    // Blocked by the dead holder's lease (2 s) at most, not forever; the bound allows for a loaded machine.
+    expect(waited).toBeLessThan(2000 + 1500);
     const st = (await b.req({ op: 'stats' })).stats.shared;
     expect(st.leaseWaits).toBeGreaterThanOrEqual(1);
   });
 
   it('Redis killed mid-run and restarted: fallback, recovery, no error to callers, staleness bound kept', async () => {
     const p = prefix();
-    const cfg = { ttl_ms: 100, max_stale_ms: 400, refresh_timeout_ms: 200 };
+    // command timeout 250 ms: the machine running the suite may be loaded; the point here is the outage.
+    const cfg = { ttl_ms: 100, max_stale_ms: 400, refresh_timeout_ms: 200, shared: { command_timeout_ms: 250 } };
     const ws = await Promise.all([0, 1, 2].map(() => start(p, cfg)));
-    const loops = Promise.all(ws.map((w) => w.req({ op: 'loop', syms: ['R1', 'R2', 'R3'], everyMs: 5, forMs: 4000 })));
+    const loops = Promise.all(ws.map((w) => w.req({ op: 'loop', syms: ['R1', 'R2', 'R3'], everyMs: 5, forMs: 6000 })));
     await sleep(1000);
     const before = await Promise.all(ws.map((w) => w.req({ op: 'stats' })));
     await server.stop(true); // kill -9
     await sleep(1000);
     await server.start(); // same port, empty (no persistence)
     const results = await loops;
-    const after = await Promise.all(ws.map((w) => w.req({ op: 'stats' })));
+    // back in use: wait (bounded) for every process' breaker to close
+    let after = await Promise.all(ws.map((w) => w.req({ op: 'stats' })));
+    for (let i = 0; i < 50 && after.some((x) => x.stats.shared.fallback !== 0); i++) {
+      await sleep(100);
+      after = await Promise.all(ws.map((w) => w.req({ op: 'stats' })));
+    }
     for (const r of results) {
       expect(r.errors, r.lastError).toBe(0);
       expect(r.maxAgeMs).toBeLessThanOrEqual(400);
     }
     for (let i = 0; i < ws.length; i++) {
       const s = after[i].stats.shared;
-      expect(s.fallbacks).toBeGreaterThanOrEqual(1);
-      expect(s.resyncs).toBeGreaterThanOrEqual(1);
-      expect(s.fallback).toBe(0); // back in use
-      expect(s.l2Hits).toBeGreaterThan(before[i].stats.shared.l2Hits); // L2 hits again after the restart
+      const why = JSON.stringify({ before: before[i].stats.shared, after: s, log: ws[i]!.stderr.join('') });
+      expect(s.fallbacks, why).toBeGreaterThanOrEqual(1);
+      expect(s.resyncs, why).toBeGreaterThanOrEqual(1);
+      expect(s.fallback, why).toBe(0); // back in use
+      expect(s.l2Hits, why).toBeGreaterThan(before[i].stats.shared.l2Hits); // L2 hits again after the restart
     }
     expect(ws.some((w) => w.stderr.join('').includes('falling back to L1-only'))).toBe(true);
   });
