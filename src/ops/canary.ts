@@ -130,6 +130,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
     windowMs,
     signal: o.signal,
     onProgress: o.onProgress,
+    restWeights: bench.scenario.rest.weights,
     route: (symbol, t) => {
       if (rolledBack) return { uncached: true, cached: false };
       const set = sets[stepOf(t)]!;

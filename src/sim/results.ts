@@ -3,6 +3,7 @@ import type { CacheStats } from '../cache/types.js';
 import { RESULTS_SCHEMA, type CacheResult, type Results, type RunInfo } from '../results/types.js';
 import type { SimulationOutput } from './simulate.js';
 import { round6 } from './recorder.js';
+import { restSaving } from './rest-meter.js';
 import type { WindowedHistogram } from '../metrics/windowed.js';
 
 export interface ResultsInput<B> {
@@ -55,13 +56,16 @@ export function buildResults<B>(i: ResultsInput<B>): Results {
   const range = from === 0 && to === sim.windowCount ? [0, Infinity] : [from, to];
   const cached = sim.cached.result(i.stageNames, range[0], range[1]);
   cached.cache = cacheResult(sim, i.cacheStats ?? sim.cacheStats, from, to);
+  const uncached = sim.uncached.result(i.stageNames, range[0], range[1]);
+  const saving = uncached.rest && cached.rest ? restSaving(uncached.rest, cached.rest) : undefined;
+  if (saving !== undefined) cached.rest!.saving = saving;
   return {
     schema: RESULTS_SCHEMA,
     run: i.run,
     scenario: i.scenario,
     seed: i.seed,
     duration_ms: i.durationMs,
-    paths: { uncached: sim.uncached.result(i.stageNames, range[0], range[1]), cached },
+    paths: { uncached, cached },
     windows: { window_ms: i.windowMs, uncached: sim.uncached.windows(to, from), cached: sim.cached.windows(to, from) },
     spectra: {
       fetch_md_ms: { uncached: sim.uncached.fetchMd.spectrum(), cached: sim.cached.fetchMd.spectrum() },

@@ -18,6 +18,8 @@ import { arrivalIntervals } from '../pipeline/arrivals.js';
 import { cachedFetch, uncachedFetch, type SnapshotSource } from '../pipeline/fetch-md.js';
 import { TickPath, type TickObserver, type Tick } from '../pipeline/tick-path.js';
 import { PathRecorder, type BookQuality } from './recorder.js';
+import { meteredSource } from './rest-meter.js';
+import type { RestWeightStep } from '../market/rest-cost.js';
 
 /** What the simulation needs from a market (synthetic generator, replay, or a live exchange). */
 export interface SimMarket<B> {
@@ -51,6 +53,8 @@ export interface SimulationOptions<B> {
   observers?: { uncached?: TickObserver<B>; cached?: TickObserver<B> };
   /** Aborting stops new ticks; ticks already running finish and the results cover the time run. */
   signal?: AbortSignal;
+  /** The venue's REST weight schedule for the REST cost of each path (default: Binance spot depth weights). */
+  restWeights?: readonly RestWeightStep[];
 }
 
 export interface SimulationOutput<B> {
@@ -89,10 +93,12 @@ export class Simulation<B> {
     const { clock, market, pipeline, mdCache } = o;
     const stageNames = pipeline.stages.map((s) => s.name);
     this.stopAt = o.durationMs;
-    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality);
-    this.cachedRec = new PathRecorder<B>('cached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality);
+    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality, o.restWeights);
+    this.cachedRec = new PathRecorder<B>('cached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality, o.restWeights);
     const refreshLatency = (this.refreshLatency = new WindowedHistogram('cached.refresh_latency', o.windowMs, 1000));
-    const cachedSource = market.source('cached');
+    // Every request a path's source sends is counted in that path's REST cost.
+    const cachedSource = meteredSource(market.source('cached'), this.cachedRec.rest, clock);
+    const uncachedSource = meteredSource(market.source('uncached'), this.uncachedRec.rest, clock);
     this.cache = new MDCache<B>(mdCache, {
       clock,
       registry: o.registry ?? null,
@@ -106,7 +112,7 @@ export class Simulation<B> {
     this.detach = market.attachInvalidator(this.cache, mdCache);
     const depth = mdCache.max_depth;
     this.paths = {
-      uncached: new TickPath<B>('uncached', clock, uncachedFetch(market.source('uncached')), depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached)),
+      uncached: new TickPath<B>('uncached', clock, uncachedFetch(uncachedSource), depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached)),
       cached: new TickPath<B>('cached', clock, cachedFetch(this.cache), depth, pipeline.on_busy, tee(this.cachedRec, o.observers?.cached)),
     };
     this.scheduleArrivals();
@@ -166,6 +172,7 @@ export class Simulation<B> {
     this.detach();
     for (const path of [this.paths.uncached, this.paths.cached]) if (path.failure !== undefined) throw path.failure;
     const ranMs = this.t;
+    for (const rec of [this.uncachedRec, this.cachedRec]) rec.rest.endMs = ranMs;
     return {
       uncached: this.uncachedRec,
       cached: this.cachedRec,
