@@ -1,7 +1,7 @@
 // Heap of 1,000 order books × depth 50 per side: the compact OrderBook (one Float64Array of integer ticks
 // and quantities per book) vs the wire representation (nested [["price","qty"]] string arrays).
 // Run: npm run build && npm run bench:book   (needs --expose-gc, set by the npm script)
-import { MarketSim, marketParams } from '../dist/index.js';
+import { MarketSim, marketParams } from '../dist/market/index.js';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with node --expose-gc (npm run bench:book)');

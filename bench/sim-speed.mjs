@@ -7,7 +7,8 @@
  * Usage: npm run build && npm run bench:sim [-- --json] [--duration-min 30] [--scenario baseline]
  */
 import { performance } from 'node:perf_hooks';
-import { VirtualClock, loadBenchScenario, runBench } from '../dist/index.js';
+import { VirtualClock } from '../dist/index.js';
+import { loadBenchScenario, runBench } from '../dist/sim/index.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -1,34 +1,52 @@
-/** Public library API. */
-export { VirtualClock, RealClock } from './core/clock.js';
+/**
+ * The package root (`import … from 'mdcache'`): the cache engine and nothing else — MDCache, the clocks,
+ * config helpers, errors, the invalidator, the order book and their types. Every name is listed explicitly.
+ * Importing it loads no ws, yaml, chalk, cli-table3, hdr-histogram-js or prom-client: yaml loads on the
+ * first parseConfig/loadConfig, hdr-histogram-js when a cache is built, prom-client when a cache binds to a
+ * registry (the default unless `registry: null`). The proving ground lives in subpath exports
+ * (mdcache/sim, mdcache/gates, mdcache/report, mdcache/market, mdcache/scenario, mdcache/exchange,
+ * mdcache/net, mdcache/ops); test/core/package-exports.test.ts pins this list and what the import loads.
+ */
+
+// Cache engine
+export { MDCache, DEFAULT_JITTER_SEED, METRIC_NAMES, REFRESH_LATENCY_BUCKETS_MS } from './cache/index.js';
+export type {
+  MDCacheOptions,
+  MDCacheDeps,
+  GetResult,
+  GetStatus,
+  GetOptions,
+  CacheStats,
+  LatencySummary,
+  RefreshFn,
+  RefreshContext,
+  InvalidationReason,
+  Invalidatable,
+} from './cache/index.js';
+
+// Clocks
+export { RealClock, VirtualClock } from './core/clock.js';
+export { CoarseClock } from './cache/index.js';
 export type { Clock, TimerHandle } from './core/clock.js';
-export { Rng, rngStream } from './core/rng.js';
-export { ConfigError, RefreshError, UsageError, TimeoutError } from './core/errors.js';
-export type { Problem } from './core/errors.js';
-export { parseConfig, loadConfig } from './config/load.js';
-export type { Config } from './config/load.js';
+
+// Config helpers
 export { MD_CACHE_DEFAULTS, mdCacheConfig } from './config/md-cache.js';
 export type { MdCacheConfig, RetryConfig } from './config/md-cache.js';
-export type * from './results/types.js';
-export { MDCache, METRIC_NAMES, CoarseClock } from './cache/index.js';
-export type { MDCacheOptions, GetResult, GetStatus, GetOptions, CacheStats, LatencySummary, RefreshFn, RefreshContext, MDCacheDeps, InvalidationReason, Invalidatable } from './cache/index.js';
-export { DEFAULT_GATES, ROLLBACK_GATES, readGates, parseGatesDocument, loadGatesFile, gatesFromScenario, gateName, gateToYaml, evaluateGates, verdictOf, compareResults, mannWhitneyU } from './gates/index.js';
-export type { GateSpec, GateKind, Op, EvaluateOptions, GateEvaluation, CompareRow, Comparison, MannWhitneyResult } from './gates/index.js';
-export { renderMarkdownReport, renderStepSummary, renderCharts, renderTerminalSummary, renderGateTable, renderJUnit, renderCompareMarkdown, renderCompareTerminal, writeReport, writeReportFile, appendStepSummary, loadResults, parseResults, CHART_FILES } from './report/index.js';
-export * from './market/index.js';
-export * from './scenario/index.js';
-export * from './exchange/index.js';
-export * from './net/index.js';
-export { runBench, DEFAULT_WINDOW_MS } from './sim/bench.js';
-export type { BenchOptions, BenchOutput } from './sim/bench.js';
-export { loadBenchScenario, parseBenchScenario } from './sim/bench-scenario.js';
-export type { BenchScenario } from './sim/bench-scenario.js';
-export { Simulation, simulate } from './sim/simulate.js';
-export type { SimMarket, SimulationOptions, SimulationOutput, Route } from './sim/simulate.js';
-export { readPipeline, PIPELINE_DEFAULTS } from './pipeline/config.js';
-export type { PipelineConfig, StageConfig, TicksConfig } from './pipeline/config.js';
-export { loadProdConfig, parseProdConfig } from './ops/prod-config.js';
-export type { ProdConfig, SourceConfig, ShadowSettings, CanarySettings } from './ops/prod-config.js';
-export { runShadow } from './ops/shadow.js';
-export { runCanary, canarySet, symbolBucket, CANARY_SCHEMA } from './ops/canary.js';
-export type { CanaryResults, CanaryStep, CanaryOutcome } from './ops/canary.js';
-export { startMetricsServer } from './metrics/server.js';
+export { parseConfig, loadConfig } from './config/load.js';
+export type { Config } from './config/load.js';
+
+// Errors
+export { ConfigError, UsageError, RefreshError, TimeoutError } from './core/errors.js';
+export type { Problem } from './core/errors.js';
+
+// The invalidator (exchange feed → cache invalidations) and what it consumes
+export { MDCacheInvalidator, bookBest } from './market/invalidator.js';
+export type { InvalidatorOptions, BestTicks, InvalidatorCounts } from './market/invalidator.js';
+export type { MarketFeed, FeedMessage, FeedRecord, SymbolInfo } from './market/feed.js';
+
+// The order book
+export { OrderBook } from './market/book.js';
+export type { BookMeta } from './market/book.js';
+export { TickError } from './market/ticks.js';
+export type { TickSize } from './market/ticks.js';
+export type { Level, DepthSnapshot, DepthDiff, Instrument } from './market/types.js';

@@ -23,8 +23,7 @@ import { RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
 import type { MdCacheConfig } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
-import { cacheMetricsFor, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
-import { register as defaultRegistry } from 'prom-client';
+import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
 import type {
   CacheStats,
   GetOptions,
@@ -169,7 +168,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.maxAttempts = Math.max(1, config.retry.max_attempts);
     this.baseMs = config.retry.base_ms;
     this.maxMs = config.retry.max_ms;
-    const registry = deps.registry === undefined ? defaultRegistry : deps.registry;
+    const registry = deps.registry === undefined ? defaultRegistry() : deps.registry;
     if (registry) {
       this.metrics = cacheMetricsFor(registry);
       this.metricsRef = this.metrics.add(this);

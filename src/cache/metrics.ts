@@ -10,7 +10,19 @@
  * so several caches on prom-client's default registry never hit "metric already registered"; a scrape sums
  * the caches' series.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Histogram, Registry } from 'prom-client';
+
+// prom-client is loaded when a cache first binds to a registry, not when the package is imported.
+let promLib: typeof import('prom-client') | undefined;
+function prom(): typeof import('prom-client') {
+  return (promLib ??= createRequire(import.meta.url)('prom-client') as typeof import('prom-client'));
+}
+
+/** prom-client's default registry (loads prom-client). */
+export function defaultRegistry(): Registry {
+  return prom().register;
+}
 
 /** The per-symbol counters a cache exposes (read at scrape time only). */
 export interface SymbolCounters {
@@ -62,6 +74,7 @@ export class CacheMetrics {
   private snapshot: Map<string, Agg> | undefined;
 
   constructor(registry: Registry) {
+    const { Counter, Gauge, Histogram } = prom();
     const registers = [registry];
     const self = this;
     const fresh = <T>(name: string, make: () => T): T => {

@@ -1,6 +1,7 @@
 /** Config parsing (pure) and loading (file IO). Every problem is collected before failing. */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { createRequire } from 'node:module';
+import type { LineCounter, YAMLError } from 'yaml';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { Reader } from './reader.js';
 import { readMdCache, type MdCacheConfig } from './md-cache.js';
@@ -12,8 +13,15 @@ export interface Config {
 /** Top-level keys of the other documents (scenario, prod.yaml) that a config file may also hold. */
 export const SIBLING_TOP_LEVEL_KEYS = ['name', 'description', 'seed', 'symbols', 'market', 'rest', 'pipeline', 'gates', 'source', 'shadow', 'canary'];
 
+// yaml is loaded on the first parse, not when the package is imported (`import { MDCache } from 'mdcache'` stays lean).
+let yamlLib: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  return (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+}
+
 /** Parses YAML text into plain data; syntax errors become a ConfigError with line:column. */
 export function parseYaml(text: string, source = 'input'): unknown {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {

@@ -92,10 +92,41 @@ function values(r: Results, path: PathName, f: RowDef['perWindow']): number[] {
   const wm = r.windows?.window_ms ?? 60_000;
   const end = r.duration_ms > 0 ? r.duration_ms : Infinity;
   const out: number[] = [];
-  for (const w of r.windows?.[path] ?? []) {
+  const ws = r.windows?.[path];
+  for (const w of Array.isArray(ws) ? ws : []) {
     const len = Math.min(wm, end - w.start_ms);
     const v = f(w, (n) => (n === undefined || !(len > 0) ? undefined : (n * 60_000) / len));
     if (v !== undefined && Number.isFinite(v)) out.push(v);
   }
   return out;
+}
+
+/** One row of `compare --gate`: a regression is significant, in the worse direction and above the allowance. */
+export interface CompareGateRow extends CompareRow {
+  /** How much worse B is than A, in % of A (positive = worse); null when A is 0. */
+  regressionPct: number | null;
+  status: 'pass' | 'fail';
+}
+
+export interface CompareGate {
+  alpha: number;
+  maxRegressionPct: number;
+  rows: CompareGateRow[];
+  verdict: 'pass' | 'fail';
+}
+
+/**
+ * The regression gate of `compare --gate`: a row fails when B is significantly worse than A (p < α, so
+ * `~` never fails) and the worsening exceeds `maxRegressionPct` % of A (any significant worsening when A
+ * is 0). Every row of the comparison is gated.
+ */
+export function gateComparison(cmp: Comparison, opts: { maxRegressionPct?: number } = {}): CompareGate {
+  const maxRegressionPct = opts.maxRegressionPct ?? 5;
+  const rows = cmp.rows.map((r): CompareGateRow => {
+    const regressionPct = r.deltaPct === null ? null : r.better === 'lower' ? r.deltaPct : -r.deltaPct;
+    const worse = r.significant && (r.better === 'lower' ? r.delta > 0 : r.delta < 0);
+    const fail = worse && (regressionPct === null || regressionPct > maxRegressionPct);
+    return { ...r, regressionPct, status: fail ? 'fail' : 'pass' };
+  });
+  return { alpha: cmp.alpha, maxRegressionPct, rows, verdict: rows.some((r) => r.status === 'fail') ? 'fail' : 'pass' };
 }

@@ -11,20 +11,34 @@
  * whole interval misses it, and is inconclusive otherwise.
  */
 import { ConfigError, type Problem } from '../core/errors.js';
-import type { GateResult, Results, Verdict, WindowStats } from '../results/types.js';
+import { armNames, pathWindows, type GateResult, type Results, type Verdict, type WindowStats } from '../results/types.js';
 import { bootstrap, mannWhitneyU, type MannWhitneyResult } from './stats.js';
 import { metricInfo, parseMetricPath, perWindowValues, readMetric, windowSeries, windowStat, type MetricInfo, type PathName, type WindowSeries } from './metrics.js';
-import { DEFAULT_GATES, gateMetricLabel, gateName } from './spec.js';
+import { DEFAULT_GATES, expandGatesForArms, gateMetricLabel, gateName } from './spec.js';
 import type { EvaluateOptions, GateEvaluation, GateSpec, Op } from './types.js';
 
 export const EVALUATE_DEFAULTS = Object.freeze({ confidence: 0.95, resamples: 2000, minWindows: 5, alpha: 0.05 });
 
-/** Evaluates gates (default: DEFAULT_GATES) against a Results document. Throws ConfigError when a gate names a metric this run lacks. */
+/**
+ * Evaluates gates (default: DEFAULT_GATES) against a Results document. Throws ConfigError when a gate names a
+ * metric this run lacks. With named arms (results.arms), gates on `cached` apply to each arm
+ * (expandGatesForArms) and the evaluation carries each arm's verdict.
+ */
 export function evaluateGates(results: Results, gates: readonly GateSpec[] = DEFAULT_GATES, opts: EvaluateOptions = {}): GateEvaluation {
-  const problems = checkGatesAgainstResults(results, gates);
+  const named = results.arms && results.arms.length > 0;
+  const arms = armNames(results);
+  const all = named ? expandGatesForArms(gates, arms) : gates;
+  const problems = checkGatesAgainstResults(results, all);
   if (problems.length > 0) throw new ConfigError(problems, 'gates for these results');
-  const out = gates.map((g) => evaluateGate(results, g, opts));
-  return { gates: out, verdict: verdictOf(out.map((g) => g.status)) };
+  const out = all.map((g) => evaluateGate(results, g, opts));
+  const ev: GateEvaluation = { gates: out, verdict: verdictOf(out.map((g) => g.status)) };
+  if (named) {
+    // An arm's verdict: its own gates plus the run-wide ones (gates on uncached only).
+    const armOf = (g: GateSpec): string | undefined => g.arm ?? (g.kind === 'absolute' ? parseMetricPath(g.metric, arms)?.path : 'cached');
+    const owner = all.map(armOf);
+    ev.arms = arms.map((name) => ({ name, verdict: verdictOf(out.filter((_, i) => owner[i] === name || owner[i] === 'uncached').map((g) => g.status)) }));
+  }
+  return ev;
 }
 
 /** fail if any gate fails, else inconclusive if any is, else pass (no gates → pass). */
@@ -39,8 +53,9 @@ export function checkGatesAgainstResults(results: Results, gates: readonly GateS
   const problems: Problem[] = [];
   gates.forEach((g, i) => {
     const path = `gates[${i}].metric`;
-    const paths: PathName[] = g.kind === 'absolute' ? [parseMetricPath(g.metric)?.path ?? 'cached'] : ['uncached', 'cached'];
-    const key = g.kind === 'absolute' ? (parseMetricPath(g.metric)?.info.key ?? '') : g.metric;
+    const arms = armNames(results);
+    const paths: PathName[] = g.kind === 'absolute' ? [parseMetricPath(g.metric, arms)?.path ?? 'cached'] : ['uncached', g.arm ?? 'cached'];
+    const key = g.kind === 'absolute' ? (parseMetricPath(g.metric, arms)?.info.key ?? '') : g.metric;
     for (const p of paths) {
       if (readMetric(results, p, key) !== undefined) continue;
       const stages = Object.keys(results.paths?.[p]?.stages ?? {});
@@ -70,10 +85,10 @@ export function decide(op: Op, threshold: number, lo: number, hi: number): GateR
   }
 }
 
-/** Windows of both paths paired by start time (the same workload window on each path). */
-export function pairWindows(results: Results): { uncached: WindowStats[]; cached: WindowStats[] } {
+/** Windows of uncached and a cached path (default `cached`) paired by start time (the same workload window on each path). */
+export function pairWindows(results: Results, arm = 'cached'): { uncached: WindowStats[]; cached: WindowStats[] } {
   const u = results.windows?.uncached ?? [];
-  const c = results.windows?.cached ?? [];
+  const c = pathWindows(results, arm);
   const byStart = new Map(c.map((w) => [w.start_ms, w]));
   const uu: WindowStats[] = [];
   const cc: WindowStats[] = [];
@@ -104,7 +119,8 @@ const r6 = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e
 export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOptions = {}): GateResult {
   const o = { ...EVALUATE_DEFAULTS, ...opts };
   const name = gateName(g);
-  const base = { name, metric: gateMetricLabel(g), op: g.op, threshold: g.value };
+  const base = { name, metric: gateMetricLabel(g), op: g.op, threshold: g.value, ...(g.arm !== undefined ? { arm: g.arm } : {}) };
+  const arm = g.arm ?? 'cached';
   let info: MetricInfo;
   let value: number;
   let series: { n: number; stat: (idx: readonly number[]) => number; perWindow: number[] } | undefined;
@@ -113,18 +129,18 @@ export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOption
   const notes: string[] = [];
 
   if (g.kind === 'absolute') {
-    const parsed = parseMetricPath(g.metric)!;
+    const parsed = parseMetricPath(g.metric, armNames(results))!;
     info = parsed.info;
     value = readMetric(results, parsed.path, info.key)!;
     if (info.window) {
-      let s = windowSeries(results.windows?.[parsed.path] ?? [], info.window);
+      let s = windowSeries(pathWindows(results, parsed.path), info.window);
       s = keepWhere(s, (i) => s.b[i]! > 0);
       series = { n: s.a.length, stat: (idx) => windowStat(s, idx), perWindow: perWindowValues(s) };
     }
   } else {
     info = metricInfo(g.metric)!;
     const u = readMetric(results, 'uncached', g.metric)!;
-    const c = readMetric(results, 'cached', g.metric)!;
+    const c = readMetric(results, arm, g.metric)!;
     if (g.kind === 'improvement_ms') value = u - c;
     else if (u !== 0) value = ((c - u) / u) * 100;
     else {
@@ -132,7 +148,7 @@ export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOption
       return { ...base, value: 0, ci: [0, 0], status, note: 'uncached value is 0, so a regression percentage is undefined' };
     }
     if (info.window) {
-      const pw = pairWindows(results);
+      const pw = pairWindows(results, arm);
       let su = windowSeries(pw.uncached, info.window);
       let sc = windowSeries(pw.cached, info.window);
       const keep = (i: number): boolean => su.b[i]! > 0 && sc.b[i]! > 0;

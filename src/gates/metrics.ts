@@ -5,7 +5,11 @@
 import type { PathResult, Results, WindowStats } from '../results/types.js';
 
 export type Unit = 'ms' | 'ratio' | 'ticks' | 'count';
-export type PathName = 'uncached' | 'cached';
+/** `uncached`, `cached`, or the name of an arm (a named cached path, see results.arms). */
+export type PathName = string;
+
+/** An arm name's syntax (as accepted by scenario `arms:` and `bench --policies`). */
+const ARM_PATH_RE = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 
 /** How a metric is estimated from per-window stats: the mean of one field, or a ratio of sums. */
 export type WindowAnalogue =
@@ -29,7 +33,7 @@ const CACHE_DISTRIBUTIONS = ['staleness_ms', 'tob_error_ticks', 'refresh_latency
 const PATH_SCALARS = ['deadline_miss_ratio', 'ticks', 'dropped', 'fetch_errors'] as const;
 const REST_SCALARS = ['requests', 'weight', 'throttled'] as const;
 const REST_RATES = ['requests_per_min', 'weight_per_min'] as const;
-const CACHE_SCALARS = ['hit_ratio', 'fresh_ratio', 'stale_ratio', 'miss_ratio', 'gets', 'refreshes', 'refresh_failures', 'evictions'] as const;
+const CACHE_SCALARS = ['hit_ratio', 'fresh_ratio', 'stale_ratio', 'miss_ratio', 'gets', 'refreshes', 'refreshes_per_tick', 'refresh_failures', 'evictions'] as const;
 
 function latencyWindow(metric: 'fetch_md_ms' | 'tick_total_ms', pct: string): Pick<MetricInfo, 'window' | 'approx'> {
   const prefix = metric === 'fetch_md_ms' ? 'fetch_md' : 'tick_total';
@@ -81,21 +85,25 @@ export function metricInfo(key: string): MetricInfo | undefined {
   return undefined;
 }
 
-/** Splits `cached.fetch_md_ms.p95` into path and path-less metric; undefined when not a known metric. */
-export function parseMetricPath(full: string): { path: PathName; info: MetricInfo } | undefined {
+/**
+ * Splits `cached.fetch_md_ms.p95` into path and path-less metric; undefined when not a known metric. The
+ * path is `uncached`, `cached`, or one of `arms` (named cached paths; `'any'` accepts any arm-like name).
+ */
+export function parseMetricPath(full: string, arms: readonly string[] | 'any' = []): { path: PathName; info: MetricInfo } | undefined {
   const dot = full.indexOf('.');
   if (dot < 0) return undefined;
   const path = full.slice(0, dot);
-  if (path !== 'cached' && path !== 'uncached') return undefined;
+  const isArm = path !== 'uncached' && (path === 'cached' || (arms === 'any' ? ARM_PATH_RE.test(path) && path !== 'shadow' : arms.includes(path)));
+  if (path !== 'uncached' && !isArm) return undefined;
   const info = metricInfo(full.slice(dot + 1));
-  if (!info || (info.cachedOnly && path !== 'cached')) return undefined;
+  if (!info || (info.cachedOnly && !isArm)) return undefined;
   return { path, info };
 }
 
-/** Every static full metric path (for did-you-mean and the docs). */
-export function allMetricPaths(): string[] {
+/** Every static full metric path (for did-you-mean and the docs), arms' included. */
+export function allMetricPaths(arms: readonly string[] = []): string[] {
   const out: string[] = [];
-  for (const path of ['uncached', 'cached'] as const) for (const m of STATIC) if (!m.cachedOnly || path === 'cached') out.push(`${path}.${m.key}`);
+  for (const path of ['uncached', 'cached', ...arms]) for (const m of STATIC) if (!m.cachedOnly || path !== 'uncached') out.push(`${path}.${m.key}`);
   return out;
 }
 

@@ -35,9 +35,32 @@ export function gateName(g: GateSpec): string {
 
 /** The metric a gate reports: the full path, or `uncached−cached fetch_md_ms.p95` style for relative ones. */
 export function gateMetricLabel(g: GateSpec): string {
-  if (g.kind === 'improvement_ms') return `uncached.${g.metric} − cached.${g.metric}`;
-  if (g.kind === 'regression_pct') return `(cached.${g.metric} − uncached.${g.metric}) / uncached.${g.metric} × 100`;
+  const c = g.arm ?? 'cached';
+  if (g.kind === 'improvement_ms') return `uncached.${g.metric} − ${c}.${g.metric}`;
+  if (g.kind === 'regression_pct') return `(${c}.${g.metric} − uncached.${g.metric}) / uncached.${g.metric} × 100`;
   return g.metric;
+}
+
+/**
+ * The gates a run with named arms evaluates: a gate on `cached.…` and a relative gate (uncached vs cached)
+ * apply to each arm (one copy per arm, named `<arm>: <gate>`); gates naming `uncached.…` or an arm stay
+ * as they are. Without arms (or `arms` = ['cached']) the list is returned unchanged.
+ */
+export function expandGatesForArms(gates: readonly GateSpec[], arms: readonly string[]): GateSpec[] {
+  if (arms.length === 0 || (arms.length === 1 && arms[0] === 'cached')) return [...gates];
+  const out: GateSpec[] = [];
+  for (const g of gates) {
+    const onCached = g.kind === 'absolute' ? g.metric.startsWith('cached.') : g.arm === undefined;
+    if (!onCached) {
+      out.push(g);
+      continue;
+    }
+    for (const arm of arms) {
+      const name = `${arm}: ${gateName(g)}`;
+      out.push(g.kind === 'absolute' ? { ...g, name, metric: `${arm}.${g.metric.slice('cached.'.length)}`, arm } : { ...g, name, arm });
+    }
+  }
+  return out;
 }
 
 const GATE_KEYS = ['name', 'metric', 'op', 'value', 'improvement_ms', 'regression_pct'] as const;
@@ -48,26 +71,26 @@ const SHORTHAND = /^\s*(\S+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\
  * Reads a `gates:` list at `path`, recording problems in `r`. Returns undefined when `raw` is absent
  * (callers then use DEFAULT_GATES). An empty list means "no gates".
  */
-export function readGates(r: Reader, raw: unknown, path = 'gates'): GateSpec[] | undefined {
+export function readGates(r: Reader, raw: unknown, path = 'gates', arms: readonly string[] = []): GateSpec[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   const list = r.list(raw, path);
   if (!list) return undefined;
   const out: GateSpec[] = [];
   list.forEach((item, i) => {
-    const g = readGate(r, item, join(path, i));
+    const g = readGate(r, item, join(path, i), arms);
     if (g) out.push(g);
   });
   return out;
 }
 
-function readGate(r: Reader, item: unknown, p: string): GateSpec | undefined {
+function readGate(r: Reader, item: unknown, p: string, arms: readonly string[] = []): GateSpec | undefined {
   if (typeof item === 'string') {
     const m = SHORTHAND.exec(item);
     if (!m) {
       r.add(p, `${show(item)} is not a gate; write '<metric> <op> <number>' (e.g. 'cached.tick_total_ms.p95 <= 130') or a mapping { metric, op, value }`);
       return undefined;
     }
-    return readGate(r, { metric: m[1], op: m[2], value: Number(m[3]) }, p);
+    return readGate(r, { metric: m[1], op: m[2], value: Number(m[3]) }, p, arms);
   }
   if (!isObj(item)) {
     r.add(p, `expected a mapping { metric, op, value } or a string '<metric> <op> <number>', got ${show(item)}`);
@@ -76,7 +99,7 @@ function readGate(r: Reader, item: unknown, p: string): GateSpec | undefined {
   // The resolved form (a GateSpec serialised with its `kind`) reads back like the YAML form.
   if (item.kind === 'improvement_ms' || item.kind === 'regression_pct' || item.kind === 'absolute') {
     const { kind, op, value, ...rest } = item;
-    return readGate(r, kind === 'absolute' ? { ...rest, op, value } : { ...rest, [kind as string]: { op, value } }, p);
+    return readGate(r, kind === 'absolute' ? { ...rest, op, value } : { ...rest, [kind as string]: { op, value } }, p, arms);
   }
   const before = r.problems.length;
   r.unknownKeys(item, p, GATE_KEYS);
@@ -94,7 +117,7 @@ function readGate(r: Reader, item: unknown, p: string): GateSpec | undefined {
     if (body) r.unknownKeys(body, bodyPath, RELATIVE_KEYS);
     if (item.op !== undefined || item.value !== undefined) r.add(p, `op and value go inside ${kind}: { op: ..., value: ... }, not beside it`);
   }
-  const metric = readMetricField(r, item, p, kind);
+  const metric = readMetricField(r, item, p, kind, arms);
   let op: Op = '<=';
   if (body && body.op === undefined) r.add(join(bodyPath, 'op'), `missing; use one of: ${OPS.join(' ')}`);
   else if (body) op = readOp(r, body.op, join(bodyPath, 'op'));
@@ -116,7 +139,7 @@ function readOp(r: Reader, v: unknown, p: string): Op {
   return '<=';
 }
 
-function readMetricField(r: Reader, item: Obj, p: string, kind: GateKind): string | undefined {
+function readMetricField(r: Reader, item: Obj, p: string, kind: GateKind, arms: readonly string[] = []): string | undefined {
   const mp = join(p, 'metric');
   if (item.metric === undefined) {
     r.add(mp, `missing; e.g. cached.fetch_md_ms.p95`);
@@ -128,7 +151,7 @@ function readMetricField(r: Reader, item: Obj, p: string, kind: GateKind): strin
   }
   const m = item.metric.trim();
   if (kind === 'absolute') {
-    if (parseMetricPath(m)) return m;
+    if (parseMetricPath(m, arms)) return m;
     const info = metricInfo(m);
     if (info) {
       const paths = info.cachedOnly ? `cached.${m}` : `cached.${m} or uncached.${m}`;
@@ -139,7 +162,7 @@ function readMetricField(r: Reader, item: Obj, p: string, kind: GateKind): strin
       r.add(mp, `'${m}': the uncached path has no cache metrics; use cached.${m.slice('uncached.'.length)}`);
       return undefined;
     }
-    const hint = didYouMean(m, allMetricPaths());
+    const hint = didYouMean(m, allMetricPaths(arms));
     r.add(mp, `'${m}' is not a known metric${hint ? ` (did you mean '${hint}'?)` : ''}; valid: ${VALID_METRICS_TEXT}`);
     return undefined;
   }
@@ -171,26 +194,26 @@ export function gateToYaml(g: GateSpec): Record<string, unknown> {
  * Parses a gates file: a YAML document with a top-level `gates:` list (other top-level keys, e.g. the rest
  * of a scenario, are ignored). Throws ConfigError listing every problem.
  */
-export function parseGatesDocument(data: unknown, source = 'gates file'): GateSpec[] {
+export function parseGatesDocument(data: unknown, source = 'gates file', arms: readonly string[] = []): GateSpec[] {
   const r = new Reader();
   const top = r.object(data ?? {}, '');
   let gates: GateSpec[] | undefined;
   if (top && top.gates === undefined) r.add('gates', `missing; the file must hold a top-level 'gates:' list`);
-  else if (top) gates = readGates(r, top.gates, 'gates');
+  else if (top) gates = readGates(r, top.gates, 'gates', arms);
   if (!r.ok) throw new ConfigError(r.problems, source);
   return gates ?? [];
 }
 
 /** Reads and parses a `--gates FILE` (missing file → UsageError, bad content → ConfigError; both exit 2). */
-export function loadGatesFile(file: string): GateSpec[] {
-  return parseGatesDocument(parseYaml(readTextFile(file, 'gates file'), file), `gates file ${file}`);
+export function loadGatesFile(file: string, arms: readonly string[] = []): GateSpec[] {
+  return parseGatesDocument(parseYaml(readTextFile(file, 'gates file'), file), `gates file ${file}`, arms);
 }
 
 /** Gate specs to use for a run: the scenario's own `gates:` block if it has one, else DEFAULT_GATES. */
-export function gatesFromScenario(scenario: Record<string, unknown> | undefined, source = 'results scenario'): readonly GateSpec[] {
+export function gatesFromScenario(scenario: Record<string, unknown> | undefined, source = 'results scenario', arms: readonly string[] = []): readonly GateSpec[] {
   if (!scenario || scenario.gates === undefined || scenario.gates === null) return DEFAULT_GATES;
   const r = new Reader();
-  const g = readGates(r, scenario.gates, 'scenario.gates');
+  const g = readGates(r, scenario.gates, 'scenario.gates', arms);
   if (!r.ok) throw new ConfigError(r.problems, source);
   return g ?? DEFAULT_GATES;
 }

@@ -18,6 +18,11 @@ export interface GateSpec {
   metric: string;
   op: Op;
   value: number;
+  /**
+   * The cached path (arm) a relative gate compares with uncached, or the arm an absolute gate was expanded
+   * for (default gates apply to each arm). Unset = `cached`.
+   */
+  arm?: string;
 }
 
 export interface EvaluateOptions {
@@ -36,4 +41,6 @@ export interface EvaluateOptions {
 export interface GateEvaluation {
   gates: GateResult[];
   verdict: Verdict;
+  /** With named arms: each arm's verdict over its own gates and the run-wide (uncached-only) ones. */
+  arms?: { name: string; verdict: Verdict }[];
 }

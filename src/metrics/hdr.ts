@@ -2,10 +2,19 @@
  * HDR histograms (hdr-histogram-js, 3 significant digits, pure JS). Latencies are recorded as integer
  * microseconds so sub-millisecond values keep their resolution; summaries are reported in milliseconds.
  */
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as HdrLib from 'hdr-histogram-js';
 import type { Percentiles } from '../results/types.js';
 
-export type Histogram = hdr.Histogram;
+export type Histogram = HdrLib.Histogram;
+
+// Loaded on the first histogram, not at import: the package root (the cache engine) imports this module and
+// must not pull hdr-histogram-js in until a cache is built.
+let hdrLib: typeof HdrLib | undefined;
+/** The hdr-histogram-js module (loaded on first use). */
+export function hdr(): typeof HdrLib {
+  return (hdrLib ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof HdrLib);
+}
 
 /** Unit scale: values recorded are `x * scale` rounded (1000 ⇒ µs for ms inputs). */
 export interface ScaledHistogram {
@@ -14,7 +23,7 @@ export interface ScaledHistogram {
 }
 
 export function createHistogram(): Histogram {
-  return hdr.build({ numberOfSignificantValueDigits: 3, autoResize: true, bitBucketSize: 32, useWebAssembly: false });
+  return hdr().build({ numberOfSignificantValueDigits: 3, autoResize: true, bitBucketSize: 32, useWebAssembly: false });
 }
 
 /** Records a value (ms, ticks, ...) scaled into an integer; negative values are clamped to 0. */
@@ -46,4 +55,3 @@ export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-export { hdr };

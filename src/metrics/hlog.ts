@@ -9,7 +9,7 @@ import type { WindowedHistogram } from './windowed.js';
  */
 export function renderHlog(h: WindowedHistogram, startTimeSec = 0, comment?: string): string {
   let out = '';
-  const writer = new hdr.HistogramLogWriter((c: string) => {
+  const writer = new (hdr().HistogramLogWriter)((c: string) => {
     out += c;
   });
   if (comment) writer.outputComment(comment);

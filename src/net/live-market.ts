@@ -88,12 +88,21 @@ export async function connectLiveMarket(o: LiveMarketOptions): Promise<LiveMarke
     throw new UsageError(`${(err as Error).message} (is ${o.wsUrl} a Binance-compatible WebSocket endpoint?)`);
   }
 
-  let invalidator: MDCacheInvalidator<OrderBook> | undefined;
+  // One invalidator per cache (bench arms); a named arm gets its own REST source.
+  const invalidators: MDCacheInvalidator<OrderBook>[] = [];
+  const armSources = new Map<string, BinanceRestSource>();
+  const armSource = (arm: string): BinanceRestSource => {
+    let src = armSources.get(arm);
+    if (!src) armSources.set(arm, (src = new BinanceRestSource({ baseUrl: o.restUrl, clock, timeoutMs: o.restTimeoutMs, exchangeInfo: info })));
+    return src;
+  };
   return {
     symbols,
     wsBook,
-    advanceTo: () => invalidator?.check(clock.now()),
-    source: (path) => sources[path],
+    advanceTo: () => {
+      for (const inv of invalidators) inv.check(clock.now());
+    },
+    source: (path, arm) => (path === 'cached' && arm !== undefined ? armSource(arm) : sources[path]),
     quality: {
       ageMs: (book) => clock.now() - book.takenAt,
       tobErrorTicks: (symbol, book) => {
@@ -102,7 +111,7 @@ export async function connectLiveMarket(o: LiveMarketOptions): Promise<LiveMarke
       },
     },
     attachInvalidator(cache: Invalidatable<OrderBook>, cfg: MdCacheConfig) {
-      invalidator = new MDCacheInvalidator<OrderBook>({
+      const invalidator = new MDCacheInvalidator<OrderBook>({
         cache,
         best: bookBest,
         wsGapMs: cfg.invalidate_on_ws_gap_ms,
@@ -112,10 +121,11 @@ export async function connectLiveMarket(o: LiveMarketOptions): Promise<LiveMarke
         symbols,
         startTime: clock.now(),
       });
+      invalidators.push(invalidator);
       return driveInvalidator(wsBook, invalidator);
     },
-    invalidatorCounts: () => ({ ...(invalidator?.stats() ?? {}) }),
-    restStats: () => ({ uncached: sources.uncached.stats(), cached: sources.cached.stats(), feed: feedSource.stats() }),
+    invalidatorCounts: () => ({ ...(invalidators[0]?.stats() ?? {}) }),
+    restStats: () => ({ uncached: sources.uncached.stats(), cached: (armSources.size > 0 ? [...armSources.values()][0]! : sources.cached).stats(), feed: feedSource.stats() }),
     wsStats: () => wsBook.stats(),
     describe: () => ({ source: 'binance', rest_url: o.restUrl, ws_url: o.wsUrl, symbol_count: symbols.length, symbols }),
     close: () => wsBook.close(),

@@ -52,7 +52,7 @@ export function fmtUnit(v: number, unit: GateUnit): string {
 export function gateUnit(g: Pick<GateResult, 'metric'>): GateUnit {
   if (g.metric.startsWith('(')) return 'pct';
   if (g.metric.includes(' − ')) return 'ms';
-  return parseMetricPath(g.metric)?.info.unit ?? 'count';
+  return parseMetricPath(g.metric, 'any')?.info.unit ?? 'count';
 }
 
 export function fmtInterval(ci: [number, number], unit: GateUnit): string {
@@ -116,7 +116,9 @@ export function restRateLimit(results: { scenario?: Record<string, unknown> }): 
 }
 
 /** Paths of a results document in display order: uncached first, then the cached path(s). */
-export function pathNames(results: { paths?: Record<string, unknown> }): string[] {
+export function pathNames(results: { paths?: Record<string, unknown>; arms?: readonly { name: string }[] }): string[] {
+  // With named arms, `cached` is the first arm under another name: list the arms, not `cached` twice.
+  if (results.arms && results.arms.length > 0) return ['uncached', ...results.arms.map((a) => a.name)];
   const names = Object.keys(results.paths ?? {});
   return [...names.filter((n) => n === 'uncached'), ...names.filter((n) => n !== 'uncached')];
 }

@@ -3,6 +3,7 @@ import type { GateResult, Percentiles, Results } from '../results/types.js';
 import type { GateEvaluation } from '../gates/types.js';
 import { CHART_FILES } from './charts.js';
 import { evaluationFor } from './model.js';
+import { armsTable, armsVerdictLine } from './arms.js';
 import { PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, pathNames, pathResult, restBudget, restRateLimit, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
 import { formatDuration } from '../core/duration.js';
 
@@ -162,10 +163,14 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
     out.push(`## ${VERDICT_TEXT[ev.verdict]}`, '');
     out.push(`> **Verdict: ${ev.verdict}** — ${verdictLine(ev)}. Uncached and cached paths ran the same workload (seed ${results.seed}${desc ? `, ${desc}` : ''}).`);
     out.push(`> A gate passes only when its whole 95% interval clears the threshold, fails when the whole interval misses it, and is inconclusive otherwise.`, '');
+    const armsLine = armsVerdictLine(results);
+    if (armsLine) out.push(`> **Arms:** ${armsLine}.`, '');
     out.push('## Gates', '', renderGatesTable(ev.gates), '');
   } else {
     out.push('> Gates were not evaluated (`--no-gate`). Uncached and cached paths ran the same workload' + ` (seed ${results.seed}${desc ? `, ${desc}` : ''}).`, '');
   }
+  const arms = armsTable(results, (v) => VERDICT_TEXT[v]);
+  if (arms) out.push(`## Arms: every cached path on the same workload`, '', `\`cached\` below is the first arm, \`${results.arms![0]!.name}\`.`, '', table(arms.head, arms.rows), '');
   out.push('## Latency: uncached vs cached', '', renderLatencyTable(results), '');
   out.push('## Cache behaviour', '', renderCacheSection(results), '');
   out.push('## REST cost', '', renderRestSection(results, prefix), '');

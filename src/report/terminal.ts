@@ -4,6 +4,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { GateResult, Results } from '../results/types.js';
 import type { GateEvaluation } from '../gates/types.js';
 import { evaluationFor } from './model.js';
+import { armsTable, armsVerdictLine } from './arms.js';
 import { PERCENTILE_ROWS, STATUS_MARK, fmtCount, pathNames, pathResult, restBudget, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, scenarioName } from './format.js';
 
 export interface TerminalOptions {
@@ -94,6 +95,14 @@ export function renderTerminalSummary(results: Results, opts: TerminalOptions): 
     out.push(t.toString());
     out.push(c.dim(`REST budget: ${fmtCount(budget)} weight per minute (rest.budget.weight_per_min)`));
   }
+  const arms = armsTable(results);
+  if (arms) {
+    const t = newTable(arms.head, c, arms.head.map((_, i) => (i === 0 ? 'left' : 'right')));
+    for (const r of arms.rows) t.push(r);
+    out.push(c.bold(`arms (same workload; cached = ${results.arms![0]!.name})`), t.toString());
+  }
   out.push(ev ? renderGateTable(ev, { color: opts.color, notes: false }).trimEnd() : c.dim('gates: not evaluated (--no-gate)'));
+  const line = ev ? armsVerdictLine(results) : undefined;
+  if (line) out.push(line);
   return out.join('\n') + '\n';
 }

@@ -36,6 +36,8 @@ export interface CacheResult {
   miss_ratio: number;
   gets: number;
   refreshes: number;
+  /** refreshes / gets: refreshes started per cached tick (each tick makes one get). Absent in older files. */
+  refreshes_per_tick?: number;
   refresh_failures: number;
   evictions: number;
   invalidations: Record<string, number>;
@@ -108,6 +110,8 @@ export interface GateResult {
   value: number;
   ci: [number, number];
   status: 'pass' | 'fail' | 'inconclusive';
+  /** The arm this gate judged, when the run has named arms (default gates apply to each arm). */
+  arm?: string;
   /** Optional human note (e.g. the significance test's p-value). */
   note?: string;
 }
@@ -121,19 +125,49 @@ export interface Results {
   scenario: Record<string, unknown>;
   seed: number;
   duration_ms: number;
-  paths: { uncached: PathResult; cached: PathResult };
-  windows: { window_ms: number; uncached: WindowStats[]; cached: WindowStats[] };
+  /**
+   * `uncached`, `cached` (the first arm) and, when the run has named arms (`arms` below), one entry per arm
+   * under its name (the first arm's entry equals `cached`).
+   */
+  paths: { uncached: PathResult; cached: PathResult; [arm: string]: PathResult };
+  /** Per-window figures of every path in `paths` (read them with `pathWindows`). */
+  windows: { window_ms: number; uncached: WindowStats[]; cached: WindowStats[]; [arm: string]: WindowStats[] | number };
   /**
    * Percentile spectra (HdrHistogram style) for charts: metric name (fetch_md_ms, tick_total_ms) → path →
    * [percentile, value] points from p0 to p99.99 and max.
    */
-  spectra: Record<string, { uncached: [number, number][]; cached: [number, number][] }>;
+  spectra: Record<string, { uncached: [number, number][]; cached: [number, number][]; [arm: string]: [number, number][] }>;
   /** Histogram name → `.hlog` file name beside results.json. */
   histograms: Record<string, string>;
   gates?: GateResult[];
+  /** With arms: fail if any arm fails, else inconclusive if any is, else pass; `arms[].verdict` per arm. */
   verdict?: Verdict;
+  /**
+   * Named cached paths (`bench --policies`, scenario `arms:`), in order; absent for a plain uncached vs
+   * cached run. `paths.cached` is arms[0].
+   */
+  arms?: ArmResult[];
   /** `mdcache shadow` only: how the candidate (cached) diverged from the control (uncached). */
   shadow?: ShadowResult;
+}
+
+export interface ArmResult {
+  name: string;
+  /** The arm's md_cache overrides (on top of the scenario's md_cache). */
+  md_cache: Record<string, unknown>;
+  /** The arm's own verdict (its gates only), when gates were evaluated. */
+  verdict?: Verdict;
+}
+
+/** A path's per-window figures (`[]` when the path is absent). */
+export function pathWindows(results: Pick<Results, 'windows'>, path: string): WindowStats[] {
+  const w = results.windows?.[path];
+  return Array.isArray(w) ? w : [];
+}
+
+/** The names of the run's arms (['cached'] for a plain run). */
+export function armNames(results: Pick<Results, 'arms'>): string[] {
+  return results.arms && results.arms.length > 0 ? results.arms.map((a) => a.name) : ['cached'];
 }
 
 export interface MismatchExample {

@@ -8,6 +8,8 @@ import { readGates } from '../gates/spec.js';
 import type { GateSpec } from '../gates/types.js';
 import { PIPELINE_DEFAULTS, readPipeline, type PipelineConfig } from '../pipeline/config.js';
 import { loadScenario, parseScenario, type Scenario } from '../scenario/scenario.js';
+import { cachedPathRaw, readArms } from './arms.js';
+import type { ArmSpec } from './simulate.js';
 
 export interface BenchScenario {
   scenario: Scenario;
@@ -16,26 +18,30 @@ export interface BenchScenario {
   mdCache: MdCacheConfig;
   /** The scenario's own gates, when it has a `gates:` block. */
   gates: GateSpec[] | undefined;
+  /** Named cached paths (`arms:`), each md_cache merged onto the block above; undefined = one `cached` path. */
+  arms?: ArmSpec[];
+  /** The raw `md_cache:` block (arms and `--policies` merge their overrides onto it). */
+  mdCacheRaw?: unknown;
 }
 
 function readBenchBlocks(out: Partial<BenchScenario>) {
   return (r: Reader, top: Obj): void => {
     out.pipeline = top.pipeline === undefined ? PIPELINE_DEFAULTS : readPipeline(r, top.pipeline, 'pipeline');
-    const raw = top.md_cache;
-    const withEnabled = raw && typeof raw === 'object' && !Array.isArray(raw) && (raw as Obj).enabled === undefined ? { ...(raw as Obj), enabled: true } : (raw ?? { enabled: true });
-    out.mdCache = readMdCache(r, withEnabled, 'md_cache');
-    out.gates = readGates(r, top.gates, 'gates');
+    out.mdCacheRaw = top.md_cache;
+    out.mdCache = readMdCache(r, cachedPathRaw(top.md_cache), 'md_cache');
+    out.arms = readArms(r, top.arms, top.md_cache, 'arms');
+    out.gates = readGates(r, top.gates, 'gates', out.arms?.map((a) => a.name));
   };
 }
 
 export function loadBenchScenario(nameOrFile: string): BenchScenario {
   const out: Partial<BenchScenario> = {};
   const scenario = loadScenario(nameOrFile, readBenchBlocks(out));
-  return { scenario, pipeline: out.pipeline!, mdCache: out.mdCache!, gates: out.gates };
+  return { scenario, pipeline: out.pipeline!, mdCache: out.mdCache!, gates: out.gates, ...(out.arms ? { arms: out.arms } : {}), mdCacheRaw: out.mdCacheRaw };
 }
 
 export function parseBenchScenario(input: unknown, source = 'scenario'): BenchScenario {
   const out: Partial<BenchScenario> = {};
   const scenario = parseScenario(input, source, readBenchBlocks(out));
-  return { scenario, pipeline: out.pipeline!, mdCache: out.mdCache!, gates: out.gates };
+  return { scenario, pipeline: out.pipeline!, mdCache: out.mdCache!, gates: out.gates, ...(out.arms ? { arms: out.arms } : {}), mdCacheRaw: out.mdCacheRaw };
 }

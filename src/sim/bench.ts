@@ -13,7 +13,7 @@ import type { TickObserver } from '../pipeline/tick-path.js';
 import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
-import { simulate, type SimMarket } from './simulate.js';
+import { simulate, type ArmSpec, type SimMarket } from './simulate.js';
 
 export interface BenchOptions {
   bench: BenchScenario;
@@ -39,6 +39,8 @@ export interface BenchOptions {
    * Implies real time.
    */
   market?: (hostClock: Clock) => Promise<SimMarket<OrderBook> & { close?(): Promise<void> | void; describe?(): Record<string, unknown> }>;
+  /** Cached paths to run side by side (default: the scenario's `arms:`, else one `cached` path). */
+  arms?: readonly ArmSpec[];
   /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
 }
@@ -71,11 +73,13 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const clock: Clock = realtime ? new ZeroedClock(hostClock) : new VirtualClock(0);
   const feed = o.feed ?? createMarket(scenario, { seed });
   const market = live ?? feedMarket({ clock, feed, rest: scenario.rest, seed });
+  const arms = o.arms ?? o.bench.arms;
   const sim = await simulate({
     clock,
     market,
     pipeline: o.bench.pipeline,
     mdCache: o.bench.mdCache,
+    ...(arms && arms.length > 0 ? { arms } : {}),
     seed,
     durationMs: o.durationMs,
     windowMs,
@@ -95,6 +99,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     rest: scenario.rest,
     pipeline: o.bench.pipeline,
     md_cache: o.bench.mdCache,
+    ...(arms && arms.length > 0 ? { arms: arms.map((a) => ({ name: a.name, md_cache: a.overrides ?? {} })) } : {}),
     ...(scenario.gates !== undefined && scenario.gates !== null ? { gates: scenario.gates } : {}),
     ...(live ? { symbol_count: live.symbols.length, symbols: live.symbols, ...live.describe?.() } : {}),
   };
@@ -111,6 +116,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? DEFAULT_GATES);
     results.gates = ev.gates;
     results.verdict = ev.verdict;
+    for (const a of ev.arms ?? []) {
+      const r = results.arms?.find((x) => x.name === a.name);
+      if (r) r.verdict = a.verdict;
+    }
   }
   const hlogs: Record<string, string> = {};
   for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, 0, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);

@@ -40,14 +40,20 @@ export class PathRecorder<B> implements TickObserver<B> {
   private droppedTotal = 0;
   private fetchErrors = 0;
 
+  /** True for a cached path (an arm): it records gets, hits and misses per window. */
+  readonly cachedPath: boolean;
+
   constructor(
-    readonly path: 'uncached' | 'cached',
+    /** `uncached`, `cached` (the first arm) or another arm's name; names the histograms. */
+    readonly path: string,
     readonly windowMs: number,
     private readonly deadlineMs: number,
     stageNames: readonly string[],
     private readonly quality: BookQuality<B>,
+    cachedPath = path === 'cached',
     restWeights?: readonly RestWeightStep[],
   ) {
+    this.cachedPath = cachedPath;
     this.rest = new RestMeter(windowMs, restWeights);
     this.fetchMd = new WindowedHistogram(`${path}.fetch_md`, windowMs, MS);
     this.tickTotal = new WindowedHistogram(`${path}.tick_total`, windowMs, MS);
@@ -78,7 +84,7 @@ export class PathRecorder<B> implements TickObserver<B> {
   fetchFailed(tick: Tick, fetchMs: number): void {
     this.fetchMd.record(tick.scheduledAt, fetchMs);
     this.fetchErrors++;
-    if (this.path === 'cached') {
+    if (this.cachedPath) {
       const w = this.window(tick.scheduledAt);
       w.gets++;
       w.misses++;
@@ -164,7 +170,7 @@ export class PathRecorder<B> implements TickObserver<B> {
       w.rest_requests = r.requests;
       w.rest_weight = r.weight;
       w.rest_throttled = r.throttled;
-      if (this.path === 'cached') {
+      if (this.cachedPath) {
         w.gets = c.gets;
         w.hits = c.fresh + c.stale;
         w.fresh = c.fresh;

@@ -2,7 +2,7 @@
 import type { CacheStats } from '../cache/types.js';
 import { RESULTS_SCHEMA, type CacheResult, type Results, type RunInfo } from '../results/types.js';
 import type { SimulationOutput } from './simulate.js';
-import { round6 } from './recorder.js';
+import { round6, type PathRecorder } from './recorder.js';
 import { restSaving } from './rest-meter.js';
 import type { WindowedHistogram } from '../metrics/windowed.js';
 
@@ -21,8 +21,8 @@ export interface ResultsInput<B> {
   cacheStats?: CacheStats;
 }
 
-function cacheResult<B>(sim: SimulationOutput<B>, stats: CacheStats, from: number, to: number): CacheResult {
-  const w = sim.cached.windows(to, from);
+function cacheResult<B>(rec: PathRecorder<B>, refreshLatency: WindowedHistogram, stats: CacheStats, from: number, to: number): CacheResult {
+  const w = rec.windows(to, from);
   let gets = 0, fresh = 0, stale = 0, misses = 0;
   for (const x of w) {
     gets += x.gets ?? 0;
@@ -40,12 +40,13 @@ function cacheResult<B>(sim: SimulationOutput<B>, stats: CacheStats, from: numbe
     miss_ratio: ratio(misses),
     gets,
     refreshes: stats.refreshes,
+    refreshes_per_tick: gets > 0 ? round6(stats.refreshes / gets) : 0,
     refresh_failures: stats.refreshFailures,
     evictions: stats.evictions,
     invalidations,
-    staleness_ms: sim.cached.staleness.summary(from, to),
-    tob_error_ticks: sim.cached.tobError.summary(from, to),
-    refresh_latency_ms: sim.refreshLatency.summary(from, to),
+    staleness_ms: rec.staleness.summary(from, to),
+    tob_error_ticks: rec.tobError.summary(from, to),
+    refresh_latency_ms: refreshLatency.summary(from, to),
   };
 }
 
@@ -55,11 +56,11 @@ export function buildResults<B>(i: ResultsInput<B>): Results {
   const to = i.toWindow ?? sim.windowCount;
   const range = from === 0 && to === sim.windowCount ? [0, Infinity] : [from, to];
   const cached = sim.cached.result(i.stageNames, range[0], range[1]);
-  cached.cache = cacheResult(sim, i.cacheStats ?? sim.cacheStats, from, to);
+  cached.cache = cacheResult(sim.cached, sim.refreshLatency, i.cacheStats ?? sim.cacheStats, from, to);
   const uncached = sim.uncached.result(i.stageNames, range[0], range[1]);
   const saving = uncached.rest && cached.rest ? restSaving(uncached.rest, cached.rest) : undefined;
   if (saving !== undefined) cached.rest!.saving = saving;
-  return {
+  const results: Results = {
     schema: RESULTS_SCHEMA,
     run: i.run,
     scenario: i.scenario,
@@ -73,6 +74,21 @@ export function buildResults<B>(i: ResultsInput<B>): Results {
     },
     histograms: Object.fromEntries(recordedHistograms(sim).map((h) => [h.name, `${h.name}.hlog`])),
   };
+  // Named arms: each under its own name too (the first one's figures are `cached`'s).
+  for (const [k, arm] of (sim.arms ?? []).entries()) {
+    const p = k === 0 ? cached : arm.rec.result(i.stageNames, range[0], range[1]);
+    if (k > 0) p.cache = cacheResult(arm.rec, arm.refreshLatency, arm.cacheStats, from, to);
+    results.paths[arm.name] = p;
+    if (k > 0 && results.paths.uncached.rest && p.rest) {
+      const saving = restSaving(results.paths.uncached.rest, p.rest);
+      if (saving !== undefined) p.rest.saving = saving;
+    }
+    results.windows[arm.name] = k === 0 ? results.windows.cached : arm.rec.windows(to, from);
+    results.spectra.fetch_md_ms![arm.name] = arm.rec.fetchMd.spectrum();
+    results.spectra.tick_total_ms![arm.name] = arm.rec.tickTotal.spectrum();
+  }
+  if (sim.arms) results.arms = sim.arms.map((a) => ({ name: a.name, md_cache: a.overrides ?? {} }));
+  return results;
 }
 
 /** Every histogram the run recorded (one `.hlog` file each). */
@@ -82,5 +98,7 @@ export function recordedHistograms<B>(sim: SimulationOutput<B>): WindowedHistogr
     all.push(rec.fetchMd, rec.tickTotal, ...rec.stages);
   }
   all.push(sim.cached.staleness, sim.cached.tobError, sim.refreshLatency);
+  // Further arms (the first arm's histograms are the `cached.*` ones above).
+  for (const arm of (sim.arms ?? []).slice(1)) all.push(arm.rec.fetchMd, arm.rec.tickTotal, ...arm.rec.stages, arm.rec.staleness, arm.rec.tobError, arm.refreshLatency);
   return all;
 }

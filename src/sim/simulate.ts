@@ -1,7 +1,10 @@
 /**
- * Runs the tick pipeline through the uncached and the cached fetch path on the *same* workload: the same
- * market, the same tick times and the same stage-latency draws (each drawn once per tick from its own
- * seeded stream and handed to both paths). Works on a VirtualClock (seconds for a 30-minute run) or a
+ * Runs the tick pipeline through the uncached path and one cached path per *arm* (a cache configuration;
+ * one arm, `cached`, by default) on the *same* workload: the same market, the same tick times and the same
+ * stage-latency draws (each drawn once per tick from its own seeded stream and handed to every path). Every
+ * arm has its own MDCache, REST source and invalidator; arm REST sources share one latency stream
+ * (common random numbers: the n-th request of every arm draws the same latency), so arm differences come
+ * from the cache configuration, not from luck. Works on a VirtualClock (seconds for a 30-minute run) or a
  * RealClock (live-like). `Simulation` runs in segments (canary steps, progress, interruption).
  */
 import type { Registry } from 'prom-client';
@@ -26,21 +29,36 @@ export interface SimMarket<B> {
   readonly symbols: readonly string[];
   /** Brings the symbol's feed up to time t (delivering its events to listeners such as the invalidator). */
   advanceTo(symbol: string, t: number): void;
-  /** A REST snapshot source for one path; each path has its own latency/error draws. */
-  source(path: 'uncached' | 'cached'): SnapshotSource<B>;
+  /**
+   * A REST snapshot source for one path; the uncached and cached paths have their own latency/error draws.
+   * Called once per arm with the arm's name (`arm` undefined for the uncached path and a lone `cached` arm);
+   * each call for a different arm should return a new source (arms never share a source's state).
+   */
+  source(path: 'uncached' | 'cached', arm?: string): SnapshotSource<B>;
   quality: BookQuality<B>;
   /** Connects the feed to the cache's invalidation; returns a detach function. */
   attachInvalidator(cache: Invalidatable<B>, cfg: MdCacheConfig): () => void;
 }
 
-/** Which paths a tick goes to (canary routing); default: both. */
+/** Which paths a tick goes to (canary routing; `cached` covers every arm); default: all. */
 export type Route = (symbol: string, scheduledAt: number) => { uncached: boolean; cached: boolean };
+
+/** One cached path: a name (`cached` for the lone default arm) and its cache configuration. */
+export interface ArmSpec {
+  name: string;
+  mdCache: MdCacheConfig;
+  /** The md_cache keys this arm overrides (reported in results.json `arms[]`). */
+  overrides?: Record<string, unknown>;
+}
 
 export interface SimulationOptions<B> {
   clock: Clock;
   market: SimMarket<B>;
   pipeline: PipelineConfig;
+  /** The cached path's configuration when `arms` is not given (and arms[0]'s otherwise). */
   mdCache: MdCacheConfig;
+  /** Cached paths to run side by side (default: one arm `cached` with `mdCache`). The first is `cached`. */
+  arms?: readonly ArmSpec[];
   seed: number;
   durationMs: number;
   windowMs: number;
@@ -49,7 +67,7 @@ export interface SimulationOptions<B> {
   /** Registry for the cache's mm_md_* metrics (default: none). */
   registry?: Registry | null;
   route?: Route;
-  /** Extra observers (e.g. shadow divergence) called after each path's recorder. */
+  /** Extra observers (e.g. shadow divergence) called after each path's recorder (`cached`: the first arm). */
   observers?: { uncached?: TickObserver<B>; cached?: TickObserver<B> };
   /** Aborting stops new ticks; ticks already running finish and the results cover the time run. */
   signal?: AbortSignal;
@@ -57,11 +75,24 @@ export interface SimulationOptions<B> {
   restWeights?: readonly RestWeightStep[];
 }
 
+/** What one arm recorded. */
+export interface ArmOutput<B> {
+  name: string;
+  mdCache: MdCacheConfig;
+  overrides?: Record<string, unknown>;
+  rec: PathRecorder<B>;
+  refreshLatency: WindowedHistogram;
+  cacheStats: CacheStats;
+}
+
 export interface SimulationOutput<B> {
   uncached: PathRecorder<B>;
+  /** The first arm's recorder (the `cached` path). */
   cached: PathRecorder<B>;
   refreshLatency: WindowedHistogram;
   cacheStats: CacheStats;
+  /** Every arm in order (arms[0] is `cached`); absent = the one `cached` arm above. */
+  arms?: ArmOutput<B>[];
   windowCount: number;
   /** Simulated time covered (< durationMs when interrupted). */
   ranMs: number;
@@ -79,43 +110,68 @@ function tee<B>(a: TickObserver<B>, b: TickObserver<B> | undefined): TickObserve
   };
 }
 
+interface Arm<B> {
+  name: string;
+  mdCache: MdCacheConfig;
+  overrides?: Record<string, unknown>;
+  cache: MDCache<B>;
+  rec: PathRecorder<B>;
+  refreshLatency: WindowedHistogram;
+  path: TickPath<B>;
+  detach: () => void;
+}
+
 export class Simulation<B> {
+  /** The first arm's cache (the `cached` path). */
   readonly cache: MDCache<B>;
   readonly uncachedRec: PathRecorder<B>;
   readonly cachedRec: PathRecorder<B>;
   readonly refreshLatency: WindowedHistogram;
-  private readonly paths: { uncached: TickPath<B>; cached: TickPath<B> };
-  private readonly detach: () => void;
+  private readonly uncachedPath: TickPath<B>;
+  private readonly armList: Arm<B>[];
   private stopAt: number;
   private t = 0;
 
   constructor(private readonly o: SimulationOptions<B>) {
-    const { clock, market, pipeline, mdCache } = o;
+    const { clock, market, pipeline } = o;
     const stageNames = pipeline.stages.map((s) => s.name);
     this.stopAt = o.durationMs;
-    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality, o.restWeights);
-    this.cachedRec = new PathRecorder<B>('cached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality, o.restWeights);
-    const refreshLatency = (this.refreshLatency = new WindowedHistogram('cached.refresh_latency', o.windowMs, 1000));
-    // Every request a path's source sends is counted in that path's REST cost.
-    const cachedSource = meteredSource(market.source('cached'), this.cachedRec.rest, clock);
-    const uncachedSource = meteredSource(market.source('uncached'), this.uncachedRec.rest, clock);
-    this.cache = new MDCache<B>(mdCache, {
-      clock,
-      registry: o.registry ?? null,
-      refresh: async (symbol, { depth, signal }) => {
-        const t0 = clock.now();
-        const book = await cachedSource.fetch(symbol, depth, signal);
-        refreshLatency.record(t0, clock.now() - t0);
-        return book;
-      },
+    const specs: readonly ArmSpec[] = o.arms && o.arms.length > 0 ? o.arms : [{ name: 'cached', mdCache: o.mdCache }];
+    const named = o.arms !== undefined && o.arms.length > 0;
+    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality, undefined, o.restWeights);
+    this.armList = specs.map((spec, i) => {
+      // The first arm records under `cached` (the contract every consumer reads); the others under their name.
+      const rec = new PathRecorder<B>(i === 0 ? 'cached' : spec.name, o.windowMs, pipeline.deadline_ms, stageNames, market.quality, true, o.restWeights);
+      const refreshLatency = new WindowedHistogram(`${i === 0 ? 'cached' : spec.name}.refresh_latency`, o.windowMs, 1000);
+      // Every request a path's source sends is counted in that path's REST cost.
+      const source = meteredSource(market.source('cached', named ? spec.name : undefined), rec.rest, clock);
+      const cache = new MDCache<B>(spec.mdCache, {
+        clock,
+        // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
+        registry: i === 0 ? (o.registry ?? null) : null,
+        refresh: async (symbol, { depth, signal }) => {
+          const t0 = clock.now();
+          const book = await source.fetch(symbol, depth, signal);
+          refreshLatency.record(t0, clock.now() - t0);
+          return book;
+        },
+      });
+      const detach = market.attachInvalidator(cache, spec.mdCache);
+      const observer = i === 0 ? tee(rec, o.observers?.cached) : rec;
+      const path = new TickPath<B>(i === 0 ? 'cached' : spec.name, clock, cachedFetch(cache), spec.mdCache.max_depth, pipeline.on_busy, observer);
+      return { name: spec.name, mdCache: spec.mdCache, overrides: spec.overrides, cache, rec, refreshLatency, path, detach };
     });
-    this.detach = market.attachInvalidator(this.cache, mdCache);
-    const depth = mdCache.max_depth;
-    this.paths = {
-      uncached: new TickPath<B>('uncached', clock, uncachedFetch(uncachedSource), depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached)),
-      cached: new TickPath<B>('cached', clock, cachedFetch(this.cache), depth, pipeline.on_busy, tee(this.cachedRec, o.observers?.cached)),
-    };
+    const first = this.armList[0]!;
+    this.cache = first.cache;
+    this.cachedRec = first.rec;
+    this.refreshLatency = first.refreshLatency;
+    this.uncachedPath = new TickPath<B>('uncached', clock, uncachedFetch(meteredSource(market.source('uncached'), this.uncachedRec.rest, clock)), o.mdCache.max_depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached));
     this.scheduleArrivals();
+  }
+
+  /** The arms in order (the first is the `cached` path). */
+  get arms(): readonly { name: string; cache: MDCache<B>; rec: PathRecorder<B>; refreshLatency: WindowedHistogram }[] {
+    return this.armList;
   }
 
   /** One arrival chain per symbol; every draw comes from a stream named after its component and symbol. */
@@ -131,8 +187,8 @@ export class Simulation<B> {
         market.advanceTo(symbol, clock.now());
         const tick: Tick = { symbol, scheduledAt: at, stageMs };
         const route = this.o.route?.(symbol, at);
-        if (!route || route.uncached) this.paths.uncached.arrive(tick);
-        if (!route || route.cached) this.paths.cached.arrive(tick);
+        if (!route || route.uncached) this.uncachedPath.arrive(tick);
+        if (!route || route.cached) for (const arm of this.armList) arm.path.arrive(tick);
         at += next();
         if (at < this.stopAt) clock.setTimeout(arrive, at - clock.now());
       };
@@ -167,17 +223,20 @@ export class Simulation<B> {
     const { clock } = this.o;
     const interrupted = Boolean(this.o.signal?.aborted) && this.t < this.o.durationMs;
     this.stopAt = Math.min(this.stopAt, this.t);
+    const paths = [this.uncachedPath, ...this.armList.map((a) => a.path)];
     if (clock instanceof VirtualClock) await clock.runUntilIdle();
-    else while ((this.paths.uncached.pending > 0 || this.paths.cached.pending > 0) && this.paths.uncached.failure === undefined && this.paths.cached.failure === undefined) await clock.sleep(5);
-    this.detach();
-    for (const path of [this.paths.uncached, this.paths.cached]) if (path.failure !== undefined) throw path.failure;
+    else while (paths.some((p) => p.pending > 0) && paths.every((p) => p.failure === undefined)) await clock.sleep(5);
+    for (const arm of this.armList) arm.detach();
+    for (const path of paths) if (path.failure !== undefined) throw path.failure;
     const ranMs = this.t;
-    for (const rec of [this.uncachedRec, this.cachedRec]) rec.rest.endMs = ranMs;
+    for (const rec of [this.uncachedRec, ...this.armList.map((a) => a.rec)]) rec.rest.endMs = ranMs;
+    const arms = this.armList.map((a) => ({ name: a.name, mdCache: a.mdCache, overrides: a.overrides, rec: a.rec, refreshLatency: a.refreshLatency, cacheStats: a.cache.stats() }));
     return {
       uncached: this.uncachedRec,
       cached: this.cachedRec,
       refreshLatency: this.refreshLatency,
-      cacheStats: this.cache.stats(),
+      cacheStats: arms[0]!.cacheStats,
+      ...(this.o.arms && this.o.arms.length > 0 ? { arms } : {}),
       windowCount: Math.max(1, Math.ceil(ranMs / this.o.windowMs)),
       ranMs,
       interrupted,

@@ -18,7 +18,7 @@ export interface FeedMarketOptions {
 export interface FeedMarket extends SimMarket<OrderBook> {
   /** Invalidations the invalidator raised, by reason (after the run). */
   invalidatorCounts(): Record<string, number>;
-  restStats(): Record<'uncached' | 'cached', ReturnType<SimRestSource['stats']>>;
+  restStats(): Record<'uncached' | 'cached', ReturnType<SimRestSource['stats']>> & { arms?: Record<string, ReturnType<SimRestSource['stats']>> };
 }
 
 export function feedMarket(o: FeedMarketOptions): FeedMarket {
@@ -27,15 +27,24 @@ export function feedMarket(o: FeedMarketOptions): FeedMarket {
     uncached: createSimRestSource({ clock, market: feed, rest: o.rest, seed: o.seed, streamName: 'rest/uncached' }),
     cached: createSimRestSource({ clock, market: feed, rest: o.rest, seed: o.seed, streamName: 'rest/cached' }),
   };
-  let invalidator: MDCacheInvalidator<OrderBook> | undefined;
+  // Named arms get their own source each, on the cached path's stream: the n-th request of every arm draws
+  // the same latency and error coin (common random numbers), so arms differ by configuration only.
+  const armSources = new Map<string, SimRestSource>();
+  const armSource = (arm: string): SimRestSource => {
+    let src = armSources.get(arm);
+    if (!src) armSources.set(arm, (src = createSimRestSource({ clock, market: feed, rest: o.rest, seed: o.seed, streamName: 'rest/cached' })));
+    return src;
+  };
+  // One invalidator per cache (each arm's own thresholds); the first is the one `invalidatorCounts` reports.
+  const invalidators: MDCacheInvalidator<OrderBook>[] = [];
   const symbols = feed.instruments.map((i) => i.symbol);
   return {
     symbols,
     advanceTo: (_symbol, t) => {
       feed.advanceTo(t);
-      invalidator?.check(t);
+      for (const inv of invalidators) inv.check(t);
     },
-    source: (path) => sources[path],
+    source: (path, arm) => (path === 'cached' && arm !== undefined ? armSource(arm) : sources[path]),
     quality: {
       ageMs: (book) => clock.now() - book.takenAt,
       tobErrorTicks: (symbol, book) => {
@@ -45,7 +54,7 @@ export function feedMarket(o: FeedMarketOptions): FeedMarket {
       },
     },
     attachInvalidator(cache: Invalidatable<OrderBook>, cfg: MdCacheConfig) {
-      invalidator = new MDCacheInvalidator<OrderBook>({
+      const invalidator = new MDCacheInvalidator<OrderBook>({
         cache,
         best: bookBest,
         wsGapMs: cfg.invalidate_on_ws_gap_ms,
@@ -55,10 +64,20 @@ export function feedMarket(o: FeedMarketOptions): FeedMarket {
         // Resync the delivered local book from the ground truth the way a client would (snapshot after a gap).
         snapshot: (symbol) => feed.snapshot(symbol),
       });
-      return invalidator.attach(feed);
+      invalidators.push(invalidator);
+      const detach = invalidator.attach(feed);
+      return () => {
+        detach();
+        const i = invalidators.indexOf(invalidator);
+        if (i >= 0) invalidators.splice(i, 1);
+      };
     },
-    invalidatorCounts: () => ({ ...(invalidator?.stats() ?? {}) }),
-    restStats: () => ({ uncached: sources.uncached.stats(), cached: sources.cached.stats() }),
+    invalidatorCounts: () => ({ ...(invalidators[0]?.stats() ?? {}) }),
+    restStats: () => {
+      const arms = armSources.size > 0 ? Object.fromEntries([...armSources].map(([k, v]) => [k, v.stats()])) : undefined;
+      const first = armSources.size > 0 ? [...armSources.values()][0]! : sources.cached;
+      return { uncached: sources.uncached.stats(), cached: first.stats(), ...(arms ? { arms } : {}) };
+    },
   };
 }
 

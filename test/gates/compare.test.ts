@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareResults } from '../../src/gates/compare.js';
+import { compareResults, gateComparison } from '../../src/gates/compare.js';
 import { fixture } from './helpers.js';
 
 describe('compareResults', () => {
@@ -39,5 +39,38 @@ describe('compareResults', () => {
       expect(r.p).toBeNull();
       expect(r.significant).toBe(false);
     }
+  });
+});
+
+describe('gateComparison (compare --gate)', () => {
+  it('fails on significant regressions beyond the allowance, never on ~ or improvements', () => {
+    const worse = gateComparison(compareResults(fixture('pass'), fixture('fail')));
+    expect(worse.verdict).toBe('fail');
+    const failed = worse.rows.filter((r) => r.status === 'fail').map((r) => `${r.path} ${r.label}`);
+    expect(failed).toContain('cached fetch_md p95');
+    expect(failed).toContain('cached hit ratio');
+    for (const r of worse.rows) {
+      if (!r.significant) expect(r.status).toBe('pass');
+      if (r.status === 'fail') expect(r.regressionPct === null || r.regressionPct > 5).toBe(true);
+    }
+    const hit = worse.rows.find((r) => r.label === 'hit ratio')!;
+    expect(hit.regressionPct!).toBeCloseTo(-hit.deltaPct!, 9);
+    expect(hit.regressionPct!).toBeGreaterThan(40);
+    // the reverse direction is an improvement everywhere: pass
+    expect(gateComparison(compareResults(fixture('fail'), fixture('pass'))).verdict).toBe('pass');
+    expect(gateComparison(compareResults(fixture('pass'), fixture('pass'))).verdict).toBe('pass');
+  });
+
+  it('the allowance: a regression smaller than --max-regression-pct passes', () => {
+    const cmp = compareResults(fixture('pass'), fixture('fail'));
+    const worst = Math.max(...gateComparison(cmp).rows.map((r) => r.regressionPct ?? 0));
+    expect(gateComparison(cmp, { maxRegressionPct: worst + 1 }).verdict).toBe('pass');
+    expect(gateComparison(cmp, { maxRegressionPct: worst - 1 }).verdict).toBe('fail');
+  });
+
+  it('a row whose base is 0 fails on any significant worsening', () => {
+    const row = { label: 'x', path: 'cached' as const, metric: 'm', unit: 'ms' as const, a: 0, b: 1, delta: 1, deltaPct: null, p: 0.001, significant: true, n: [10, 10] as [number, number], better: 'lower' as const };
+    expect(gateComparison({ alpha: 0.05, rows: [row] }).verdict).toBe('fail');
+    expect(gateComparison({ alpha: 0.05, rows: [{ ...row, significant: false, p: 0.5 }] }).verdict).toBe('pass');
   });
 });

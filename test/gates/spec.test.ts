@@ -60,7 +60,7 @@ gates:
 `);
     expect(p).toHaveLength(6);
     expect(p[0]).toMatch(/^gates\[1\]\.metric: 'cached\.fetch_md\.p95' is not a known metric \(did you mean 'cached\.fetch_md_ms\.p95'\?\); valid: \{uncached,cached\}\.\{fetch_md_ms,tick_total_ms\}\.\{p50,p90,p95,p99,p999,max,mean,count\}, /);
-    expect(p[0]).toContain('cached.cache.{hit_ratio,fresh_ratio,stale_ratio,miss_ratio,gets,refreshes,refresh_failures,evictions}');
+    expect(p[0]).toContain('cached.cache.{hit_ratio,fresh_ratio,stale_ratio,miss_ratio,gets,refreshes,refreshes_per_tick,refresh_failures,evictions}');
     expect(p[0]).toContain('cached.cache.{staleness_ms,tob_error_ticks,refresh_latency_ms}');
     expect(p[1]).toMatch(/^gates\[2\]\.metric: 'cached\.cache\.foo' is not a known metric/);
     expect(p[2]).toBe("gates[2].op: '=<' is not allowed (did you mean '<='?); use one of: <, <=, >, >=, ==, !=");

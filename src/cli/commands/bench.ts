@@ -14,6 +14,7 @@ import { ensureOutputDir } from '../../io/atomic.js';
 import { loadGatesFile } from '../../gates/spec.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
+import { armsFromPolicies } from '../../sim/arms.js';
 import { binanceMarketFactory, symbolsFlag } from '../../net/bench-source.js';
 import { durationFlag, intFlag } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -38,6 +39,7 @@ interface BenchFlags {
   junit?: string;
   source: string;
   window?: number;
+  policies?: string[];
 }
 
 export function runId(scenario: string, seed: number): string {
@@ -46,6 +48,14 @@ export function runId(scenario: string, seed: number): string {
 }
 
 /** The command line that reproduces a run (flags normalised, paths as given). */
+/** A comma-separated list flag (`a,b,c`); empty items are dropped (an empty list is reported by its reader). */
+function listFlag(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
 function reproduceCommand(f: BenchFlags, durationMs: number, seed: number): string {
   const parts = ['mdcache bench', `--scenario ${f.scenario}`, `--duration ${formatDuration(durationMs)}`, `--seed ${seed}`];
   if (f.symbols) parts.push(`--symbols ${f.symbols}`);
@@ -53,6 +63,7 @@ function reproduceCommand(f: BenchFlags, durationMs: number, seed: number): stri
   if (f.source === 'binance') parts.push(`--rest-url ${f.restUrl}`, `--ws-url ${f.wsUrl}`);
   if (f.window) parts.push(`--window ${formatDuration(f.window)}`);
   if (f.realtime) parts.push('--realtime');
+  if (f.policies) parts.push(`--policies ${f.policies.join(',')}`);
   if (f.gates) parts.push(`--gates ${f.gates}`);
   return parts.join(' ');
 }
@@ -73,6 +84,7 @@ export function registerBench(program: Command): void {
     .option('--realtime', 'run on the real clock instead of virtual time (use short durations)')
     .option('--no-progress', 'no progress bar (it only shows when stderr is a TTY anyway)')
     .option('--no-gate', 'do not evaluate gates (exit 0 whatever the numbers)')
+    .option('--policies <list>', "run one cached path (arm) per cache policy on the same workload, e.g. ttl,refresh_ahead,ws_book (overrides the scenario's arms:)", listFlag)
     .option('--gates <file>', "YAML file with a gates: list (default: the scenario's gates, else the defaults)")
     .option('--junit <file>', 'also write JUnit XML, one testcase per gate')
     .option('--window <d>', 'window length for per-window statistics (default: a tenth of the run, between 1s and 1m)', durationFlag('--window'))
@@ -82,7 +94,8 @@ export function registerBench(program: Command): void {
     )
     .action(async (f: BenchFlags) => {
       const bench = loadBenchScenario(f.scenario);
-      const gates = f.gates ? loadGatesFile(f.gates) : undefined;
+      if (f.policies) bench.arms = armsFromPolicies(f.policies, bench.mdCacheRaw);
+      const gates = f.gates ? loadGatesFile(f.gates, bench.arms?.map((a) => a.name)) : undefined;
       const seed = f.seed ?? bench.scenario.seed;
       const durationMs = f.duration ?? bench.scenario.duration_ms ?? 30 * 60_000;
       const windowMs = f.window;

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { loadResults } from '../../report/results-file.js';
+import { armNames } from '../../results/types.js';
 import { evaluateGates } from '../../gates/evaluate.js';
 import { gatesFromScenario, loadGatesFile } from '../../gates/spec.js';
 import { renderGateTable } from '../../report/terminal.js';
@@ -28,7 +29,7 @@ export function registerGate(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ mdcache gate reports/steady/results.json\n  $ mdcache gate results.json --gates ci/gates.yaml --junit gates.xml')
     .action((file: string, opts: { gates?: string; junit?: string; json?: boolean; minWindows: number }) => {
       const results = loadResults(file);
-      const gates = opts.gates ? loadGatesFile(opts.gates) : gatesFromScenario(results.scenario, `scenario gates in ${file}`);
+      const gates = opts.gates ? loadGatesFile(opts.gates, armNames(results)) : gatesFromScenario(results.scenario, `scenario gates in ${file}`, armNames(results));
       const ev = evaluateGates(results, gates, { minWindows: opts.minWindows });
       if (opts.junit) writeFileAtomic(opts.junit, renderJUnit(results, ev));
       appendStepSummary(renderStepSummary(results, ev));

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import { loadResults } from '../../report/results-file.js';
+import { armNames } from '../../results/types.js';
 import { writeReportFile } from '../../report/write.js';
 import { evaluationFor } from '../../report/model.js';
 import { evaluateGates } from '../../gates/evaluate.js';
@@ -22,7 +23,7 @@ export function registerReport(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ mdcache report reports/steady/results.json\n  $ mdcache report results.json --out /tmp/review/report.md --gates ci/gates.yaml')
     .action((file: string, opts: { out?: string; gates?: string }) => {
       const results = loadResults(file);
-      const evaluation = opts.gates ? evaluateGates(results, loadGatesFile(opts.gates)) : evaluationFor(results);
+      const evaluation = opts.gates ? evaluateGates(results, loadGatesFile(opts.gates, armNames(results))) : evaluationFor(results);
       const written = writeReportFile(opts.out ?? join(dirname(file), 'report.md'), results, { evaluation });
       process.stdout.write([written.report, ...written.charts].join('\n') + '\n');
     });
