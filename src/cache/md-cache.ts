@@ -7,6 +7,8 @@
  * - stale-while-refresh (stale_ok): an expired entry is served at once (status 'stale') and a background
  *   refresh starts if none is in flight; with stale_ok false the caller waits (status 'miss').
  * - max_stale_ms is a hard bound: an older entry is never served.
+ * - policy refresh_ahead: a fresh hit on an entry older than refresh_ahead_ms starts one background refresh, so
+ *   steady traffic keeps finding fresh entries (Caffeine's refreshAfterWrite).
  * - single-flight: at most max_inflight_refresh refresh runners per symbol; concurrent callers share them.
  *   With a limit above 1 and hedge_after_ms > 0 a slow refresh gets a hedged twin; the first success wins
  *   and the losers are aborted.
@@ -19,9 +21,9 @@
  * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
  */
 import { abortError, type Clock, type TimerHandle } from '../core/clock.js';
-import { RefreshError, TimeoutError } from '../core/errors.js';
+import { CacheClosedError, RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
-import type { MdCacheConfig } from '../config/md-cache.js';
+import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
 import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
 import type {
@@ -40,6 +42,8 @@ export const DEFAULT_JITTER_SEED = 'mdcache';
 /** Per-symbol refresh-latency percentiles are computed over this many most recent successful refreshes. */
 export const SYMBOL_LATENCY_WINDOW = 64;
 const LAT_SCALE = 1000; // ms -> µs in the HDR histogram
+/** A server's retry-after hint (429 Retry-After) is honoured up to this long (10 min, the largest retry.max_ms). */
+export const MAX_RETRY_AFTER_MS = 600_000;
 
 interface Waiter<V> {
   resolve(r: GetResult<V>): void;
@@ -115,6 +119,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   // hot config fields
   private readonly enabled: boolean;
   private readonly ttl: number;
+  /** refresh_ahead: a fresh entry older than this starts a background refresh (Infinity for other policies). */
+  private readonly ahead: number;
   private readonly maxStale: number;
   private readonly maxDepth: number;
   private readonly staleOk: boolean;
@@ -146,7 +152,12 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private metricsRef: WeakRef<MetricsSource> | undefined;
   private closed = false;
 
-  constructor(config: MdCacheConfig, deps: MDCacheOptions<V>) {
+  /**
+   * `config` may be partial (missing keys take their defaults); it is validated like the YAML reader and a
+   * ConfigError names every problem.
+   */
+  constructor(input: MdCacheConfigInput, deps: MDCacheOptions<V>) {
+    const config = mdCacheConfig(input);
     this.config = Object.freeze({ ...config, retry: Object.freeze({ ...config.retry }) });
     this.clock = deps.clock;
     this.refreshFn = deps.refresh;
@@ -158,6 +169,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     }
     this.enabled = config.enabled;
     this.ttl = config.ttl_ms;
+    this.ahead = config.policy === 'refresh_ahead' ? refreshAheadMs(config) : Infinity;
     this.maxStale = config.max_stale_ms;
     this.maxDepth = config.max_depth;
     this.staleOk = config.stale_ok;
@@ -183,6 +195,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   // ------------------------------------------------------------------------------------------------ get
 
   get(symbol: string, opts?: GetOptions): Promise<GetResult<V>> {
+    if (this.closed) return Promise.reject(new CacheClosedError(symbol));
     if (!this.enabled) return this.bypass(symbol, opts);
     this.gets++;
     let depth = this.maxDepth;
@@ -201,6 +214,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         if (age <= maxAge && age <= this.maxStale && depth <= e.depth) {
           e.hits++;
           this.hits++;
+          if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
           return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
         }
         return this.slowGet(e, depth, age);
@@ -296,7 +310,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    */
   private startRunner(load: Load<V>, primary: boolean): boolean {
     const e = load.entry;
-    if (!primary && load.started >= this.limit) return false;
+    // Hedges share the load's attempt budget: max_attempts bounds the refresh calls of a load in all.
+    if (!primary && (load.started >= this.limit || load.attempts >= this.maxAttempts)) return false;
     while (this.runnersOf(e) >= this.limit) {
       if (!primary || !e.retired || e.retired.length === 0) return false;
       const old = e.retired.shift()!;
@@ -312,7 +327,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     if (this.hedgeAfter > 0 && load.started < this.limit && load.hedgeTimer === undefined) {
       load.hedgeTimer = this.clock.setTimeout(() => {
         load.hedgeTimer = undefined;
-        if (!load.done && load.entry.load === load) this.startRunner(load, false);
+        if (!load.done && load.entry.load === load && load.attempts < this.maxAttempts) this.startRunner(load, false);
       }, this.hedgeAfter);
     }
     return true;
@@ -322,6 +337,11 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const e = load.entry;
     for (let attempt = 1; ; attempt++) {
       if (load.done || runner.rc.signal.aborted) return;
+      if (load.attempts >= this.maxAttempts) {
+        // the load's budget went to other runners (hedges) while this one backed off
+        this.runnerFailed(load, runner);
+        return;
+      }
       load.attempts++;
       e.refreshes++;
       this.refreshes++;
@@ -334,7 +354,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         e.failures++;
         this.failures++;
         load.lastError = err;
-        if (attempt >= this.maxAttempts) {
+        if (load.attempts >= this.maxAttempts) {
           this.runnerFailed(load, runner);
           return;
         }
@@ -389,7 +409,9 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         (v) => {
           if (settled) return;
           finish();
-          resolve(v);
+          // undefined is the cache's "no value": a refresh that resolves it has failed (retried like an error)
+          if (v === undefined) reject(new Error(`refresh of ${symbol} resolved undefined`));
+          else resolve(v);
         },
         (err: unknown) => {
           if (settled) return;
@@ -434,12 +456,12 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.failLoad(load, new RefreshError(load.entry.symbol, load.attempts, load.lastError));
   }
 
-  private failLoad(load: Load<V>, err: unknown): void {
+  private failLoad(load: Load<V>, err: unknown, staleIfError = true): void {
     if (load.done) return;
     const e = load.entry;
     const current = e.load === load;
     this.finishLoad(load, err);
-    if (current) this.serveStaleIfError(load);
+    if (current && staleIfError) this.serveStaleIfError(load);
     const waiters = load.waiters;
     load.waiters = [];
     const error = err instanceof RefreshError ? err : new RefreshError(e.symbol, load.attempts, err);
@@ -495,18 +517,22 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
 
   // ------------------------------------------------------------------------------------------ invalidate
 
+  /*
+   * Counting: an invalidation is one held symbol (an entry of the cache) invalidated for a reason. Invalidating
+   * a symbol the cache does not hold counts nothing; invalidateAll counts one per held symbol. stats() totals,
+   * stats(symbol) and mm_md_cache_invalidations_total all count these; the totals also keep evicted symbols'.
+   */
   invalidate(symbol: string, reason: InvalidationReason = 'manual'): void {
-    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
     const e = this.map.get(symbol);
     if (e !== undefined) this.invalidateEntry(e, reason);
   }
 
   invalidateAll(reason: InvalidationReason = 'all'): void {
-    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
     for (const e of this.map.values()) this.invalidateEntry(e, reason);
   }
 
   private invalidateEntry(e: Entry<V>, reason: string): void {
+    this.invTotals[reason] = (this.invTotals[reason] ?? 0) + 1;
     e.epoch++;
     e.has = false;
     e.value = undefined;
@@ -644,15 +670,15 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   }
 
   /**
-   * Stops the cache: aborts every refresh in flight (waiting callers get a RefreshError) and detaches its
-   * series from the registry. The cache must not be used afterwards.
+   * Stops the cache: aborts every refresh in flight (waiting callers get a RefreshError, never a stale value)
+   * and detaches its series from the registry. A get made afterwards rejects with CacheClosedError.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const e of this.map.values()) {
       const loads = [...(e.load ? [e.load] : []), ...(e.retired ?? [])];
-      for (const l of loads) this.failLoad(l, new Error('cache closed'));
+      for (const l of loads) this.failLoad(l, new Error('cache closed'), false);
     }
     if (this.metrics && this.metricsRef) this.metrics.delete(this.metricsRef);
     this.metricsRef = undefined;
@@ -708,5 +734,5 @@ function makeStats(
  */
 function retryAfterOf(err: unknown): number {
   const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
+  return typeof ms === 'number' && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : 0;
 }

@@ -75,6 +75,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     description: 'compare two runs: per path p50/p95/p99 of fetch_md and tick_total, hit ratio, deadline miss; ~ when not significant',
     load: async () => (await import('./commands/compare.js')).registerCompare,
   },
+  {
+    name: 'export',
+    term: 'export',
+    description: 'operations kit: a Grafana dashboard and Prometheus alert rules for the mm_md_* metrics',
+    load: async () => (await import('./commands/export.js')).registerExport,
+  },
 ];
 
 function baseProgram(): Command {

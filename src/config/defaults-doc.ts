@@ -10,6 +10,7 @@ export function renderDefaultConfig(): string {
       continue;
     }
     lines.push(pad(`  ${key}: ${value}`) + `# ${MD_CACHE_DOCS[key]}`);
+    if (key === 'ttl_ms') lines.push(pad(`  # refresh_ahead_ms: ${0.8 * Number(value)}`) + `# ${MD_CACHE_DOCS.refresh_ahead_ms}`);
   }
   return lines.join('\n') + '\n';
 }

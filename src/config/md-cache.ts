@@ -1,5 +1,13 @@
 /** The `md_cache:` block: the cache engine's configuration, its defaults and allowed ranges. */
+import { ConfigError } from '../core/errors.js';
 import { Reader, type Obj } from './reader.js';
+
+/** How the cache keeps a symbol's book: see MD_CACHE_DOCS.policy and the README's md_cache table. */
+export const CACHE_POLICIES = ['ttl', 'refresh_ahead', 'ws_book'] as const;
+export type CachePolicy = (typeof CACHE_POLICIES)[number];
+
+/** refresh_ahead_ms when not set: this fraction of ttl_ms. */
+export const REFRESH_AHEAD_DEFAULT_FRACTION = 0.8;
 
 export interface RetryConfig {
   /** Attempts per refresh, including the first. */
@@ -11,6 +19,10 @@ export interface RetryConfig {
 
 export interface MdCacheConfig {
   enabled: boolean;
+  /** ttl (TTL + stale-while-refresh), refresh_ahead (early background refresh), ws_book (books kept from the WS diff stream). */
+  policy: CachePolicy;
+  /** refresh_ahead: a fresh entry older than this is served fresh and refreshed in the background (< ttl_ms). Unset: 0.8 × ttl_ms. */
+  refresh_ahead_ms?: number;
   ttl_ms: number;
   max_depth: number;
   stale_ok: boolean;
@@ -31,6 +43,7 @@ export interface MdCacheConfig {
 
 export const MD_CACHE_DEFAULTS: Readonly<MdCacheConfig> = Object.freeze({
   enabled: false,
+  policy: 'ttl',
   ttl_ms: 100,
   max_depth: 50,
   stale_ok: true,
@@ -47,6 +60,8 @@ export const MD_CACHE_DEFAULTS: Readonly<MdCacheConfig> = Object.freeze({
 /** One line per key, for `mdcache config defaults` and the README. */
 export const MD_CACHE_DOCS: Record<string, string> = {
   enabled: 'false = pass-through: every get calls refresh (status bypass)',
+  policy: 'ttl | refresh_ahead | ws_book (books kept from the WebSocket diff stream; REST only to sync)',
+  refresh_ahead_ms: 'refresh_ahead: refresh a fresh entry in the background once it is this old; < ttl_ms (default 0.8 × ttl_ms) [1, 5000]',
   ttl_ms: 'age up to which an entry is fresh [10, 5000]',
   max_depth: 'cap on the depth requested from refresh [1, 200]',
   stale_ok: 'serve an expired entry at once and refresh in the background',
@@ -62,7 +77,7 @@ export const MD_CACHE_DOCS: Record<string, string> = {
   'retry.max_ms': 'backoff cap; must be >= retry.base_ms [0, 600000]',
 };
 
-const KEYS = Object.keys(MD_CACHE_DEFAULTS);
+const KEYS = [...Object.keys(MD_CACHE_DEFAULTS), 'refresh_ahead_ms'];
 const RETRY_KEYS = Object.keys(MD_CACHE_DEFAULTS.retry);
 
 /** Reads an `md_cache` block (already parsed from YAML) at `path`, recording problems in `r`. */
@@ -75,6 +90,7 @@ export function readMdCache(r: Reader, raw: unknown, path = 'md_cache'): MdCache
   const rp = `${path}.retry`;
   const cfg: MdCacheConfig = {
     enabled: r.boolean(o, 'enabled', path, d.enabled),
+    policy: r.oneOf(o, 'policy', path, CACHE_POLICIES, d.policy),
     ttl_ms: r.number(o, 'ttl_ms', path, d.ttl_ms, { min: 10, max: 5000 }),
     max_depth: r.number(o, 'max_depth', path, d.max_depth, { min: 1, max: 200, integer: true }),
     stale_ok: r.boolean(o, 'stale_ok', path, d.stale_ok),
@@ -91,12 +107,17 @@ export function readMdCache(r: Reader, raw: unknown, path = 'md_cache'): MdCache
       max_ms: r.number(retryObj, 'max_ms', rp, d.retry.max_ms, { min: 0, max: 600_000 }),
     },
   };
+  const ahead = r.optionalNumber(o, 'refresh_ahead_ms', path, { min: 1, max: 5000 });
+  if (ahead !== undefined) cfg.refresh_ahead_ms = ahead;
   // Cross-field rules, checked only when neither side already has a problem (a rejected value was replaced by
   // its default, which would make the cross-field message misleading).
   const bad = (key: string): boolean => r.problems.some((p) => p.path === `${path}.${key}`);
   const shown = (key: 'ttl_ms' | 'max_stale_ms' | 'max_inflight_refresh'): string => (o?.[key] === undefined ? ' (default)' : '');
   if (!bad('ttl_ms') && !bad('max_stale_ms') && cfg.max_stale_ms < cfg.ttl_ms) {
     r.add(`${path}.max_stale_ms`, `${cfg.max_stale_ms}${shown('max_stale_ms')} must be >= ttl_ms (${cfg.ttl_ms}${shown('ttl_ms')})`);
+  }
+  if (ahead !== undefined && !bad('ttl_ms') && ahead >= cfg.ttl_ms) {
+    r.add(`${path}.refresh_ahead_ms`, `${ahead} must be < ttl_ms (${cfg.ttl_ms}${shown('ttl_ms')})`);
   }
   if (!bad('retry.base_ms') && !bad('retry.max_ms') && cfg.retry.max_ms < cfg.retry.base_ms) {
     r.add(`${rp}.max_ms`, `${cfg.retry.max_ms} must be >= retry.base_ms (${cfg.retry.base_ms})`);
@@ -110,7 +131,21 @@ export function readMdCache(r: Reader, raw: unknown, path = 'md_cache'): MdCache
   return cfg;
 }
 
-/** Fills defaults into a partial config (for library users who build configs in code). */
-export function mdCacheConfig(partial: Partial<Omit<MdCacheConfig, 'retry'>> & { retry?: Partial<RetryConfig> } = {}): MdCacheConfig {
-  return { ...MD_CACHE_DEFAULTS, ...partial, retry: { ...MD_CACHE_DEFAULTS.retry, ...(partial.retry ?? {}) } };
+export type MdCacheConfigInput = Partial<Omit<MdCacheConfig, 'retry'>> & { retry?: Partial<RetryConfig> };
+
+/**
+ * Fills defaults into a partial config (for library users who build configs in code) and validates it exactly
+ * like the YAML reader (types, ranges, cross-field rules, unknown keys). Throws a ConfigError naming every
+ * problem.
+ */
+export function mdCacheConfig(partial: MdCacheConfigInput = {}): MdCacheConfig {
+  const r = new Reader();
+  const cfg = readMdCache(r, partial, 'md_cache');
+  if (!r.ok) throw new ConfigError(r.problems, 'md_cache config');
+  return cfg;
+}
+
+/** refresh_ahead_ms in effect: the configured value, else 0.8 × ttl_ms. */
+export function refreshAheadMs(cfg: Pick<MdCacheConfig, 'ttl_ms' | 'refresh_ahead_ms'>): number {
+  return cfg.refresh_ahead_ms ?? REFRESH_AHEAD_DEFAULT_FRACTION * cfg.ttl_ms;
 }

@@ -251,6 +251,11 @@ export function wallClockIso(): string {
   return new Date().toISOString();
 }
 
+/** Epoch milliseconds of the wall clock, for timestamps a protocol shows (the loopback exchange's `E`); never for measurement. */
+export function wallClockEpochMs(): number {
+  return Date.now();
+}
+
 /** Wall-clock milliseconds for measuring how long a whole run took on the host. */
 export function hostElapsedMs(): number {
   return performance.now();

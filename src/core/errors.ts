@@ -44,6 +44,14 @@ export class RefreshError extends Error {
   }
 }
 
+/** The cache was closed: a get made after close() rejects with this. */
+export class CacheClosedError extends Error {
+  constructor(readonly symbol: string) {
+    super(`cache closed: cannot get ${symbol}`);
+    this.name = 'CacheClosedError';
+  }
+}
+
 /** A refresh attempt that exceeded its time budget. */
 export class TimeoutError extends Error {
   constructor(message: string) {

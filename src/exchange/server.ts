@@ -17,7 +17,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
-import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { RealClock, wallClockEpochMs, type Clock, type TimerHandle } from '../core/clock.js';
 import { rngStream, type Rng } from '../core/rng.js';
 import type { OrderBook } from '../market/book.js';
 import type { FeedMessage, SymbolInfo } from '../market/feed.js';
@@ -28,6 +28,13 @@ import type { DepthDiff } from '../market/types.js';
 import { createMarket, type Scenario } from '../scenario/scenario.js';
 
 export const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000, 5000] as const;
+/** Binance spot takes any depth limit 1–5000 (a larger one is truncated to 5000). */
+export const MAX_DEPTH_LIMIT = 5000;
+/**
+ * Largest inbound WebSocket frame the exchange accepts (a control message: SUBSCRIBE with up to 1024
+ * stream names fits in ~40 KB). A larger frame closes the connection with 1009 (message too big).
+ */
+export const WS_MAX_PAYLOAD = 64 * 1024;
 
 export interface ExchangeOptions {
   scenario: Scenario;
@@ -53,10 +60,20 @@ export interface ExchangeOptions {
   restFaults?: boolean;
   /** Ground-truth books remembered per symbol for `/_truth?id=` (default 4096; recording starts at a symbol's first /_truth request). */
   truthHistory?: number;
+  /**
+   * Update speed of the diff streams (ms): events of a symbol are merged into one frame per interval,
+   * one level per price per side (default `<symbol>@depth` 1000, `<symbol>@depth@100ms` 100, as Binance;
+   * 0 = one frame per generated event). A discontinuity (gap, reordering, crossed glitch) is never merged
+   * over: the frame so far is sent first, so every fault stays visible on the wire.
+   */
+  streamIntervalsMs?: { depth?: number; depth100ms?: number };
+  /** Epoch milliseconds at feed time 0: `E`, `serverTime` and `/_truth` `time` are epoch ms (default the wall clock at start). */
+  epochMs?: number;
 }
 
 export interface ExchangeStats {
-  rest: { requests: number; ok: number; errors5xx: number; rateLimited: number; timeouts: number; malformed: number; badRequests: number };
+  /** `internalErrors`: handler failures answered with 500 {code:-1000} (a bug in the exchange, never a crash). */
+  rest: { requests: number; ok: number; errors5xx: number; rateLimited: number; timeouts: number; malformed: number; badRequests: number; internalErrors: number };
   ws: { connections: number; open: number; messages: number; malformed: number; droppedNoPong: number; rejectedUpgrades: number; pings: number; pongs: number };
   disconnects: number;
 }
@@ -73,6 +90,8 @@ export interface Exchange {
   readonly feed: MarketSim;
   /** Feed time now (ms since the exchange started). */
   time(): number;
+  /** Epoch ms at feed time 0 (`E` and `serverTime` are this plus the feed time). */
+  readonly epochMs: number;
   stats(): ExchangeStats;
   /** Open WebSocket clients. */
   clientCount(): number;
@@ -96,6 +115,7 @@ interface Truth {
 const STREAM_RE = /^([a-z0-9_.-]+)@depth(@100ms)?$/;
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -145,11 +165,14 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const retryAfterS = o.retryAfterS ?? 1;
   const restFaults = o.restFaults ?? true;
   const historyLen = o.truthHistory ?? 4096;
+  const intervals = { '@depth': o.streamIntervalsMs?.depth ?? 1000, '@depth@100ms': o.streamIntervalsMs?.depth100ms ?? 100 };
   const rest = scenario.rest;
 
   const feed = createMarket(scenario, { seed, start: 0 });
   const t0 = clock.now();
   const feedNow = (): number => clock.now() - t0;
+  const epochMs = o.epochMs ?? wallClockEpochMs();
+  const epochNow = (): number => Math.floor(epochMs + feedNow());
   const infos = new Map<string, SymbolInfo>(feed.instruments.map((i) => [i.symbol, i]));
   const byLower = new Map<string, string>(feed.instruments.map((i) => [i.symbol.toLowerCase(), i.symbol]));
   const symbols = feed.instruments.map((i) => i.symbol);
@@ -161,7 +184,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const rMalWs = rngStream(seed, 'exchange/ws/malformed');
 
   const st: ExchangeStats = {
-    rest: { requests: 0, ok: 0, errors5xx: 0, rateLimited: 0, timeouts: 0, malformed: 0, badRequests: 0 },
+    rest: { requests: 0, ok: 0, errors5xx: 0, rateLimited: 0, timeouts: 0, malformed: 0, badRequests: 0, internalErrors: 0 },
     ws: { connections: 0, open: 0, messages: 0, malformed: 0, droppedNoPong: 0, rejectedUpgrades: 0, pings: 0, pongs: 0 },
     disconnects: 0,
   };
@@ -174,12 +197,17 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const truth = new Map<string, Truth>();
 
   const advance = (): void => {
-    if (!closed) feed.advanceTo(feedNow());
+    if (closed) return;
+    const now = feedNow();
+    feed.advanceTo(now);
+    flushDue(now);
   };
 
   // ---------------------------------------------------------------- ground-truth history for /_truth?id=
   feed.onRecord((r) => {
     if (r.kind !== 'event') return;
+    // the delivered copy of this event carries a crossed glitch or its correction: never merged with others
+    isolateNext = r.extra !== undefined;
     const h = truth.get(r.ev.symbol);
     if (!h) return;
     h.ids.push(r.ev.u);
@@ -219,10 +247,49 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     c.ws.send(c.combined ? wrapped : raw);
   };
 
+  // ---------------------------------------------------------------- per-stream aggregation (update speed)
+  /** A frame being assembled for one stream: contiguous events of one interval, one level per price per side. */
+  interface Pending {
+    stream: string;
+    symbol: string;
+    U: number;
+    u: number;
+    /** Feed time the interval ends (the frame is sent then, or earlier at a discontinuity). */
+    due: number;
+    b: Map<string, string>;
+    a: Map<string, string>;
+  }
+  const pendingFrames = new Map<string, Pending>();
+  let isolateNext = false;
+
+  const sendFrame = (p: Pending): void => {
+    pendingFrames.delete(p.stream);
+    const set = subs.get(p.stream);
+    if (!set || set.size === 0) return;
+    const wire: DepthDiff = { e: 'depthUpdate', E: epochNow(), s: p.symbol, U: p.U, u: p.u, b: [...p.b], a: [...p.a] };
+    const raw = JSON.stringify(wire);
+    const wrapped = `{"stream":"${p.stream}","data":${raw}}`;
+    for (const c of set) send(c, p.stream, raw, wrapped, wire);
+  };
+
+  const flushDue = (now: number): void => {
+    if (pendingFrames.size === 0) return;
+    for (const p of [...pendingFrames.values()]) if (p.due <= now) sendFrame(p);
+  };
+
+  const addLevels = (into: Map<string, string>, levels: readonly (readonly [string, string])[]): void => {
+    // quantities are absolute: the last one of a price in the interval is the level's state
+    for (const [px, qty] of levels) {
+      into.delete(px);
+      into.set(px, qty);
+    }
+  };
+
   const deliver = (m: FeedMessage): void => {
     if (m.type === 'disconnect') {
       connDown = true;
       st.disconnects++;
+      pendingFrames.clear(); // those events die with the connections
       for (const c of [...clients]) c.ws.terminate();
       return;
     }
@@ -230,26 +297,49 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
       connDown = false;
       return;
     }
+    const isolate = isolateNext;
+    isolateNext = false;
     const lower = m.symbol.toLowerCase();
-    const wire = m.diff.toWire();
-    let raw: string | undefined;
-    for (const suffix of ['@depth', '@depth@100ms']) {
+    const ev = m.diff;
+    let wire: DepthDiff | undefined;
+    for (const suffix of ['@depth', '@depth@100ms'] as const) {
       const stream = lower + suffix;
       const set = subs.get(stream);
       if (!set || set.size === 0) continue;
-      raw ??= JSON.stringify(wire);
-      const wrapped = `{"stream":"${stream}","data":${raw}}`;
-      for (const c of set) send(c, stream, raw, wrapped, wire);
+      wire ??= ev.toWire();
+      let p = pendingFrames.get(stream);
+      // never merge over a discontinuity or across an interval boundary
+      if (p && (isolate || ev.U !== p.u + 1 || ev.t >= p.due)) {
+        sendFrame(p);
+        p = undefined;
+      }
+      const iv = intervals[suffix];
+      if (!p) {
+        p = { stream, symbol: m.symbol, U: ev.U, u: ev.u, due: iv > 0 ? (Math.floor(ev.t / iv) + 1) * iv : ev.t, b: new Map(), a: new Map() };
+        pendingFrames.set(stream, p);
+      } else p.u = ev.u;
+      addLevels(p.b, wire.b);
+      addLevels(p.a, wire.a);
+      if (iv <= 0 || isolate) sendFrame(p);
     }
   };
   feed.onMessage(deliver);
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD });
 
   const onControl = (c: Client, data: WebSocket.RawData): void => {
+    try {
+      control(c, data);
+    } catch {
+      // a control message must never take the server down
+      if (c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify({ error: { code: 0, msg: 'Server busy' }, id: null }));
+    }
+  };
+
+  const control = (c: Client, data: WebSocket.RawData): void => {
     let msg: unknown;
     try {
-      msg = JSON.parse(data.toString());
+      msg = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
     } catch {
       c.ws.send(JSON.stringify({ error: { code: 3, msg: 'Invalid JSON' }, id: null }));
       return;
@@ -289,22 +379,37 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
 
   const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
+    try {
+      upgrade(req, socket, head);
+    } catch {
+      if (!socket.destroyed) reject(socket, 500, 'Internal Server Error');
+    }
+  };
+
+  const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     if (closed) return reject(socket, 503, 'Service Unavailable');
     if (connDown) return reject(socket, 503, 'Service Unavailable');
-    const url = new URL(req.url ?? '/', 'http://x');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      return reject(socket, 400, 'Bad Request');
+    }
     let streams: string[];
     let combined: boolean;
     if (url.pathname === '/ws' || url.pathname === '/ws/') {
       streams = [];
       combined = false;
     } else if (url.pathname.startsWith('/ws/')) {
-      streams = url.pathname.slice(4).split('/').filter(Boolean);
+      // As Binance: `/ws/<anything>` opens a raw connection; path segments that name a stream subscribe it,
+      // others (ccxt puts its own connection id there) are ignored — SUBSCRIBE follows on the connection.
+      streams = url.pathname.slice(4).split('/').filter((x) => validStream(x));
       combined = false;
     } else if (url.pathname === '/stream') {
       streams = (url.searchParams.get('streams') ?? '').split('/').filter(Boolean);
       combined = true;
+      if (streams.some((s) => !validStream(s))) return reject(socket, 400, 'Bad Request');
     } else return reject(socket, 404, 'Not Found');
-    if (streams.some((s) => !validStream(s))) return reject(socket, 400, 'Bad Request');
     wss.handleUpgrade(req, socket, head, (ws) => {
       const c: Client = { ws, combined, streams: new Set(), lastPong: clock.now() };
       clients.add(c);
@@ -331,7 +436,12 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
       res,
       timer: clock.setTimeout(() => {
         pending.delete(p);
-        if (!res.destroyed) then();
+        if (res.destroyed) return;
+        try {
+          then();
+        } catch {
+          internalError(res);
+        }
       }, ms),
     };
     pending.add(p);
@@ -345,7 +455,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
 
   const exchangeInfo = (filter: string | null): unknown => ({
     timezone: 'UTC',
-    serverTime: Math.floor(feedNow()),
+    serverTime: epochNow(),
     rateLimits: [],
     exchangeFilters: [],
     symbols: feed.instruments
@@ -372,17 +482,37 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     json(res, status, { code, msg });
   };
 
+  /** Any failure inside a handler is a 500 {code,msg}, never a crash of the server. */
+  const internalError = (res: ServerResponse): void => {
+    st.rest.internalErrors++;
+    if (!res.headersSent && !res.destroyed) json(res, 500, { code: -1000, msg: 'An unknown error occurred while processing the request.' });
+    else res.destroy();
+  };
+
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      handle(req, res);
+    } catch {
+      internalError(res);
+    }
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     st.rest.requests++;
     advance();
-    const url = new URL(req.url ?? '/', 'http://x');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      return bad(res, -1000, 'Malformed request target.');
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return bad(res, -1000, `Method ${req.method} not allowed.`, 405);
     const q = url.searchParams;
     switch (url.pathname) {
       case '/api/v3/ping':
         return json(res, 200, {});
       case '/api/v3/time':
-        return json(res, 200, { serverTime: Math.floor(feedNow()) });
+        return json(res, 200, { serverTime: epochNow() });
       case '/api/v3/exchangeInfo': {
         const s = q.get('symbol');
         if (s !== null && !infos.has(s)) return bad(res, -1121, 'Invalid symbol.');
@@ -404,9 +534,9 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     const ls = q.get('limit');
     let limit = 100;
     if (ls !== null) {
-      if (!/^\d+$/.test(ls)) return bad(res, -1100, "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.");
-      limit = Number(ls);
-      if (!(DEPTH_LIMITS as readonly number[]).includes(limit)) return bad(res, -1130, `Invalid data sent for a parameter: limit must be one of ${DEPTH_LIMITS.join(', ')}.`);
+      if (!/^\d{1,20}$/.test(ls)) return bad(res, -1100, "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.");
+      limit = Math.min(MAX_DEPTH_LIMIT, Number(ls)); // Binance truncates a larger limit to 5000
+      if (!(limit >= 1)) return bad(res, -1130, "Invalid data sent for a parameter: 'limit' must be 1 to 5000.");
     }
     // Fixed draw order per request: latency, error coin (+ kind), malformed coin.
     const latency = restFaults ? Math.max(0, drawLatency()) : 0;
@@ -439,12 +569,15 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const truthEndpoint = (res: ServerResponse, q: URLSearchParams): void => {
     const symbol = q.get('symbol');
     if (!symbol || !infos.has(symbol)) return bad(res, -1121, 'Invalid symbol.');
+    const ls = q.get('limit');
+    if (ls !== null && !(/^\d{1,9}$/.test(ls) && Number(ls) >= 1)) return bad(res, -1130, "Invalid data sent for a parameter: 'limit' must be a whole number of levels ≥ 1.");
+    const limit = ls === null ? Infinity : Number(ls);
+    const idS = q.get('id');
+    if (idS !== null && !(/^\d{1,16}$/.test(idS) && Number.isSafeInteger(Number(idS)))) return bad(res, -1130, "Invalid data sent for a parameter: 'id' must be an update id (a whole number).");
     if (!truth.has(symbol)) {
       const now = feed.snapshot(symbol);
       truth.set(symbol, { ids: [now.lastUpdateId], books: [now] });
     }
-    const limit = q.get('limit') === null ? Infinity : Number(q.get('limit'));
-    const idS = q.get('id');
     let book: OrderBook;
     if (idS !== null) {
       const h = truth.get(symbol)!;
@@ -471,7 +604,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
       }
     } else book = feed.snapshot(symbol);
     const s = book.toSnapshot(limit);
-    json(res, 200, { symbol, lastUpdateId: s.lastUpdateId, time: Math.floor(feedNow()), bids: s.bids, asks: s.asks });
+    json(res, 200, { symbol, lastUpdateId: s.lastUpdateId, time: epochNow(), bids: s.bids, asks: s.asks });
   };
 
   // ---------------------------------------------------------------- timers and lifecycle
@@ -524,6 +657,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     symbols,
     feed,
     time: feedNow,
+    epochMs,
     stats: () => structuredClone(st),
     clientCount: () => clients.size,
     dropClients: () => {
@@ -539,6 +673,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
         p.res.destroy();
       }
       pending.clear();
+      pendingFrames.clear();
       for (const c of [...clients]) {
         c.ws.close(1001, 'exchange shutting down');
         c.ws.terminate();

@@ -114,6 +114,8 @@ export class WsBook {
   private reconnectTimer: TimerHandle | undefined;
   private silenceTimer: TimerHandle | undefined;
   private lastAnyMsg: number;
+  /** Pending ready() calls: close() rejects them. */
+  private readonly readyWaiters = new Set<{ reject(err: Error): void }>();
   private readonly st: WsBookStats = {
     connects: 0,
     reconnects: 0,
@@ -203,22 +205,32 @@ export class WsBook {
     this.scheduleSilenceCheck();
   }
 
-  /** Resolves when every symbol is synced; rejects after `timeoutMs` or on close. */
+  /** Resolves when every symbol is synced; rejects after `timeoutMs` or on close() (its timer is cleared either way). */
   ready(timeoutMs = 10_000): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('WsBook: closed'));
     if (this.allSynced()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        reject: (err: Error): void => {
+          off();
+          this.clock.clearTimeout(timer);
+          this.readyWaiters.delete(waiter);
+          reject(err);
+        },
+      };
       const off = this.onEvent((e) => {
         if (e.type === 'synced' && this.allSynced()) {
           off();
           this.clock.clearTimeout(timer);
+          this.readyWaiters.delete(waiter);
           resolve();
         }
       });
       const timer = this.clock.setTimeout(() => {
-        off();
         const missing = [...this.syms.values()].filter((s) => !s.local.isSynced).map((s) => s.symbol);
-        reject(new Error(`WsBook: not synced within ${timeoutMs} ms: ${missing.join(', ')}`));
+        waiter.reject(new Error(`WsBook: not synced within ${timeoutMs} ms: ${missing.join(', ')}`));
       }, timeoutMs);
+      this.readyWaiters.add(waiter);
     });
   }
 
@@ -227,7 +239,7 @@ export class WsBook {
     return true;
   }
 
-  /** Closes the connection and stops every timer and fetch. */
+  /** Closes the connection and stops every timer and fetch (a backoff sleep is cut); pending ready() calls reject. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -236,7 +248,9 @@ export class WsBook {
     for (const s of this.syms.values()) {
       s.gen++;
       s.abort?.abort();
+      s.abort = undefined;
     }
+    for (const w of [...this.readyWaiters]) w.reject(new Error('WsBook: closed before every symbol synced'));
     const ws = this.ws;
     this.ws = undefined;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
@@ -419,8 +433,6 @@ export class WsBook {
         this.st.snapshots++;
         const r = s.local.applySnapshot(book);
         if (r.outcome === 'synced') {
-          s.syncing = false;
-          s.abort = undefined;
           const now = this.clock.now();
           if (s.local.book.isCrossed()) {
             this.st.crossed++;
@@ -431,6 +443,9 @@ export class WsBook {
           } else {
             s.lastBid = s.local.bestBid();
             s.lastAsk = s.local.bestAsk();
+            // (s.abort stays set while the loop may still sleep: close() and resync() must be able to cut it)
+            s.syncing = false;
+            s.abort = undefined;
             this.emit({ type: 'synced', t: now, symbol: s.symbol, lastUpdateId: s.local.lastUpdateId });
             return;
           }

@@ -14,7 +14,8 @@ import { buildResults } from '../sim/results.js';
 import { Simulation } from '../sim/simulate.js';
 import { feedMarket } from '../sim/synthetic-market.js';
 import type { ProdConfig } from './prod-config.js';
-import { resolveProdRun } from './resolve.js';
+import { resolveProdRun, type ResolvedRun } from './resolve.js';
+import type { LiveMarket } from '../net/live-market.js';
 
 export const CANARY_SCHEMA = 'mdcache.canary/v1' as const;
 
@@ -105,16 +106,27 @@ function diffStats(now: CacheStats, before: CacheStats | undefined): CacheStats 
 export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
   const started = wallClockIso();
   const t0 = hostElapsedMs();
+  const resolved = resolveProdRun(o.config);
+  const hostClock = new RealClock();
+  // A live exchange connects (and syncs its books) before the run's clock starts.
+  const live = resolved.market ? await resolved.market(hostClock) : undefined;
+  try {
+    return await runSteps(o, resolved, live, hostClock, started, t0);
+  } finally {
+    // whatever happens in a step (an error included), the live WebSocket is closed
+    await live?.close();
+  }
+}
+
+async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarket | undefined, hostClock: Clock, started: string, t0: number): Promise<CanaryResults> {
   const cfg = o.config;
   const steps = o.steps ?? cfg.canary.steps;
   const stepMs = o.stepDurationMs ?? cfg.canary.step_duration_ms;
   // At least 5 windows per step, so every step's intervals rest on enough data.
   const windowMs = Math.min(cfg.canary.window_ms, stepMs / 5);
-  const { bench, seed, feed: replay, market: connect } = resolveProdRun(cfg);
-  const hostClock = new RealClock();
-  // A live exchange connects (and syncs its books) before the run's clock starts.
-  const live = connect ? await connect(hostClock) : undefined;
-  const clock: Clock = o.realtime || live ? new ZeroedClock(hostClock) : new VirtualClock(0);
+  const { bench, seed, feed: replay } = resolved;
+  const realClock = o.realtime === true || live !== undefined;
+  const clock: Clock = realClock ? new ZeroedClock(hostClock) : new VirtualClock(0);
   const market = live ?? feedMarket({ clock, feed: replay ?? createMarket(bench.scenario, { seed }), rest: bench.scenario.rest, seed });
   const symbols = market.symbols;
   const sets = steps.map((s) => canarySet(symbols, s));
@@ -144,7 +156,6 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
   let reason = '';
   let prevStats: CacheStats | undefined;
   const stageNames = bench.pipeline.stages.map((s) => s.name);
-  const perStep: Results[] = [];
   for (let i = 0; i < steps.length; i++) {
     const start = i * stepMs;
     const end = start + stepMs;
@@ -158,7 +169,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
     // Build the step's view: windows [start, end) of both groups.
     const out = { uncached: sim.uncachedRec, cached: sim.cachedRec, refreshLatency: sim.refreshLatency, cacheStats: statsNow, windowCount: Math.ceil(end / windowMs), ranMs: end, interrupted: false };
     const stepResults = buildResults({
-      run: { ...o.run, started_at: started, wall_ms: 0, clock: o.realtime ? 'real' : 'virtual' },
+      run: { ...o.run, started_at: started, wall_ms: 0, clock: realClock ? 'real' : 'virtual' },
       scenario: { name: bench.scenario.name },
       seed,
       durationMs: stepMs,
@@ -170,7 +181,6 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
       cacheStats: diffStats(statsNow, prevStats),
     });
     prevStats = statsNow;
-    perStep.push(stepResults);
     const ev: GateEvaluation = evaluateGates(stepResults, conditions, { seed: `${seed}/canary/${i}` });
     const breached = ev.gates.filter((g) => g.status === 'pass');
     const unsure = ev.gates.filter((g) => g.status === 'inconclusive');
@@ -209,7 +219,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
       break;
     }
   }
-  const finished = await sim.finish().finally(() => live?.close());
+  const finished = await sim.finish();
   if (outcome === 'promoted') reason = `all ${steps.length} steps healthy: ${steps.join(' % → ')} %`;
   const timeline: TimelinePoint[] = [];
   const covered = stepsOut.length * stepMs;
@@ -228,7 +238,7 @@ export async function runCanary(o: CanaryOptions): Promise<CanaryResults> {
   }
   return {
     schema: CANARY_SCHEMA,
-    run: { ...o.run, started_at: started, wall_ms: Math.round(hostElapsedMs() - t0), clock: o.realtime || live ? 'real' : 'virtual', ...(o.signal?.aborted ? { interrupted: true } : {}) },
+    run: { ...o.run, started_at: started, wall_ms: Math.round(hostElapsedMs() - t0), clock: realClock ? 'real' : 'virtual', ...(o.signal?.aborted ? { interrupted: true } : {}) },
     scenario: { name: bench.scenario.name, description: bench.scenario.description, symbol_count: symbols.length, md_cache: bench.mdCache, pipeline: bench.pipeline, rollback_gates: conditions },
     seed,
     steps_planned: steps,

@@ -62,6 +62,19 @@ describe('mdcache config validate', () => {
     ]);
   });
 
+  it('cache policies: an unknown policy and refresh_ahead_ms >= ttl_ms are one line each, exit 2', () => {
+    const r = run('config', 'validate', file('pol.yaml', 'md_cache:\n  policy: lru\n  ttl_ms: 100\n  refresh_ahead_ms: 100\n'));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n').slice(1).map((l) => l.trim())).toEqual([
+      "md_cache.policy: 'lru' is not allowed; use one of: ttl, refresh_ahead, ws_book",
+      'md_cache.refresh_ahead_ms: 100 must be < ttl_ms (100)',
+    ]);
+    const ok = run('config', 'validate', file('pol-ok.yaml', 'md_cache:\n  policy: refresh_ahead\n  ttl_ms: 100\n  refresh_ahead_ms: 70\n'));
+    expect(ok.code).toBe(0);
+    expect(parseYamlText(ok.stdout).md_cache).toMatchObject({ policy: 'refresh_ahead', refresh_ahead_ms: 70 });
+  });
+
   it('cross-field problem: max_stale_ms below ttl_ms', () => {
     const r = run('config', 'validate', file('x.yaml', 'md_cache:\n  ttl_ms: 500\n  max_stale_ms: 100\n'));
     expect(r.code).toBe(2);

@@ -139,8 +139,8 @@ describe('defaults and helpers', () => {
   });
 
   it('mdCacheConfig fills defaults into a partial config', () => {
-    const c = mdCacheConfig({ ttl_ms: 7, retry: { base_ms: 1 } });
-    expect(c.ttl_ms).toBe(7);
+    const c = mdCacheConfig({ ttl_ms: 70, retry: { base_ms: 1 } });
+    expect(c.ttl_ms).toBe(70);
     expect(c.retry).toEqual({ max_attempts: 3, base_ms: 1, max_ms: 200 });
     expect(c.max_symbols).toBe(10_000);
   });

@@ -31,6 +31,7 @@ const PROBE = `
 `;
 
 const ROOT_EXPORTS = [
+  'CacheClosedError',
   'CoarseClock',
   'ConfigError',
   'DEFAULT_JITTER_SEED',

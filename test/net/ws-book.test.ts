@@ -89,7 +89,8 @@ describe('WsBook against the loopback exchange', () => {
     const st = r.ws.stats();
     expect(st.resyncs.initial).toBe(2);
     expect(st.gaps + st.malformed + st.reconnects).toBe(0);
-    expect(st.applied).toBeGreaterThan(40);
+    // @depth@100ms: about 10 aggregated frames per symbol per second (fewer on a loaded machine: late timers merge frames)
+    expect(st.applied).toBeGreaterThan(6);
     expectTruth(r);
   });
 
