@@ -28,6 +28,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/bench.js')).registerBench,
   },
   {
+    name: 'sweep',
+    term: 'sweep [options]',
+    description: 'run a grid of md_cache configurations (each vs uncached on the same workload) in parallel and recommend one; exit 0 when a point passes, 1 when none does',
+    load: async () => (await import('./commands/sweep.js')).registerSweep,
+  },
+  {
     name: 'exchange',
     term: 'exchange [options]',
     description: "serve a Binance-compatible REST + WebSocket exchange on loopback, driven by a scenario's seeded market (its faults happen on the wire)",

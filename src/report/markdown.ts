@@ -152,6 +152,24 @@ export function renderReproduce(results: Results): string {
   return out.join('\n');
 }
 
+/** Real-clock runs: how late the scheduler started ticks, and ticks dropped at the end; '' for virtual runs. */
+export function renderSchedulingSection(results: Results): string {
+  const l = results.scheduler_lateness_ms;
+  if (!l) return '';
+  const { uncached, cached } = results.paths;
+  const lines = [
+    `Ticks start at their scheduled time on the real clock (catch-up scheduler: every due arrival starts when its timer fires). Lateness = start − scheduled time over ${fmtCount(l.count)} arrivals:`,
+    '',
+    `| p50 | p90 | p99 | p99.9 | max | mean |`,
+    `| --: | --: | --: | --: | --: | --: |`,
+    `| ${fmtMs(l.p50)} ms | ${fmtMs(l.p90)} ms | ${fmtMs(l.p99)} ms | ${fmtMs(l.p999)} ms | ${fmtMs(l.max)} ms | ${fmtMs(l.mean)} ms |`,
+  ];
+  if (uncached.dropped_at_end !== undefined || cached.dropped_at_end !== undefined) {
+    lines.push('', `Ticks still queued when the run ended (dropped at end, not run): uncached ${fmtCount(uncached.dropped_at_end ?? 0)}, cached ${fmtCount(cached.dropped_at_end ?? 0)}.`);
+  }
+  return lines.join('\n');
+}
+
 export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {}): string {
   const ev = opts.evaluation === null ? null : evaluationFor(results, opts.evaluation);
   const prefix = opts.chartPrefix === undefined ? './' : opts.chartPrefix;
@@ -174,6 +192,8 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
   out.push('## Latency: uncached vs cached', '', renderLatencyTable(results), '');
   out.push('## Cache behaviour', '', renderCacheSection(results), '');
   out.push('## REST cost', '', renderRestSection(results, prefix), '');
+  const scheduling = renderSchedulingSection(results);
+  if (scheduling) out.push('## Real-time scheduling', '', scheduling, '');
   for (const section of opts.extraSections ?? []) out.push(section, '');
   if (prefix !== null) {
     out.push('## Charts', '');

@@ -101,6 +101,11 @@ export function renderTerminalSummary(results: Results, opts: TerminalOptions): 
     for (const r of arms.rows) t.push(r);
     out.push(c.bold(`arms (same workload; cached = ${results.arms![0]!.name})`), t.toString());
   }
+  const l = results.scheduler_lateness_ms;
+  if (l) {
+    const atEnd = (n: number | undefined): string => fmtCount(n ?? 0);
+    out.push(`scheduler lateness (ms): p50 ${fmtMs(l.p50)}, p99 ${fmtMs(l.p99)}, max ${fmtMs(l.max)}; dropped at end: uncached ${atEnd(results.paths.uncached.dropped_at_end)}, cached ${atEnd(results.paths.cached.dropped_at_end)}`);
+  }
   out.push(ev ? renderGateTable(ev, { color: opts.color, notes: false }).trimEnd() : c.dim('gates: not evaluated (--no-gate)'));
   const line = ev ? armsVerdictLine(results) : undefined;
   if (line) out.push(line);

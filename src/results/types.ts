@@ -70,6 +70,8 @@ export interface PathResult {
   deadline_miss_ratio: number;
   ticks: number;
   dropped: number;
+  /** Real-clock runs: ticks still queued (on_busy: queue) when the run's duration ended — dropped, not run. */
+  dropped_at_end?: number;
   /** fetch_md calls that failed (REST error/timeout or RefreshError); the tick still counts. */
   fetch_errors: number;
   stages: Record<string, Percentiles>;
@@ -139,6 +141,11 @@ export interface Results {
   spectra: Record<string, { uncached: [number, number][]; cached: [number, number][]; [arm: string]: [number, number][] }>;
   /** Histogram name → `.hlog` file name beside results.json. */
   histograms: Record<string, string>;
+  /**
+   * Real-clock runs only: how late each scheduled tick arrival was started (start − scheduled time, ms), from
+   * the catch-up scheduler. Absent from virtual-time runs, whose timers fire exactly on time.
+   */
+  scheduler_lateness_ms?: Percentiles;
   gates?: GateResult[];
   /** With arms: fail if any arm fails, else inconclusive if any is, else pass; `arms[].verdict` per arm. */
   verdict?: Verdict;

@@ -60,6 +60,10 @@ export function buildResults<B>(i: ResultsInput<B>): Results {
   const uncached = sim.uncached.result(i.stageNames, range[0], range[1]);
   const saving = uncached.rest && cached.rest ? restSaving(uncached.rest, cached.rest) : undefined;
   if (saving !== undefined) cached.rest!.saving = saving;
+  if (sim.droppedAtEnd) {
+    uncached.dropped_at_end = sim.droppedAtEnd.uncached;
+    cached.dropped_at_end = sim.droppedAtEnd.cached;
+  }
   const results: Results = {
     schema: RESULTS_SCHEMA,
     run: i.run,
@@ -73,11 +77,13 @@ export function buildResults<B>(i: ResultsInput<B>): Results {
       tick_total_ms: { uncached: sim.uncached.tickTotal.spectrum(), cached: sim.cached.tickTotal.spectrum() },
     },
     histograms: Object.fromEntries(recordedHistograms(sim).map((h) => [h.name, `${h.name}.hlog`])),
+    ...(sim.schedulerLatenessMs ? { scheduler_lateness_ms: sim.schedulerLatenessMs } : {}),
   };
   // Named arms: each under its own name too (the first one's figures are `cached`'s).
   for (const [k, arm] of (sim.arms ?? []).entries()) {
     const p = k === 0 ? cached : arm.rec.result(i.stageNames, range[0], range[1]);
     if (k > 0) p.cache = cacheResult(arm.rec, arm.refreshLatency, arm.cacheStats, from, to);
+    if (k > 0 && sim.droppedAtEnd?.arms) p.dropped_at_end = sim.droppedAtEnd.arms[k];
     results.paths[arm.name] = p;
     if (k > 0 && results.paths.uncached.rest && p.rest) {
       const saving = restSaving(results.paths.uncached.rest, p.rest);

@@ -8,8 +8,9 @@
  * RealClock (live-like). `Simulation` runs in segments (canary steps, progress, interruption).
  */
 import type { Registry } from 'prom-client';
+import type { Percentiles } from '../results/types.js';
 import type { Clock } from '../core/clock.js';
-import { VirtualClock } from '../core/clock.js';
+import { VirtualClock, ZeroedClock } from '../core/clock.js';
 import { rngStream } from '../core/rng.js';
 import { MDCache } from '../cache/md-cache.js';
 import type { CacheStats, Invalidatable } from '../cache/types.js';
@@ -18,6 +19,7 @@ import { latencySampler } from '../market/latency.js';
 import { WindowedHistogram } from '../metrics/windowed.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { arrivalIntervals } from '../pipeline/arrivals.js';
+import { CatchUpScheduler, TimerChainScheduler, type ArrivalScheduler } from '../pipeline/scheduler.js';
 import { cachedFetch, uncachedFetch, type SnapshotSource } from '../pipeline/fetch-md.js';
 import { TickPath, type TickObserver, type Tick } from '../pipeline/tick-path.js';
 import { PathRecorder, type BookQuality } from './recorder.js';
@@ -97,6 +99,10 @@ export interface SimulationOutput<B> {
   /** Simulated time covered (< durationMs when interrupted). */
   ranMs: number;
   interrupted: boolean;
+  /** Real-clock runs: ticks still queued when the run ended, per path (dropped, not run). */
+  droppedAtEnd?: { uncached: number; cached: number; /** Per arm, in order (arms[0] is `cached`). */ arms: number[] };
+  /** Real-clock runs: how late the scheduler started the arrivals (ms). */
+  schedulerLatenessMs?: Percentiles;
 }
 
 function tee<B>(a: TickObserver<B>, b: TickObserver<B> | undefined): TickObserver<B> {
@@ -131,6 +137,8 @@ export class Simulation<B> {
   private readonly armList: Arm<B>[];
   private stopAt: number;
   private t = 0;
+  /** Exact timers on a VirtualClock; the catch-up scheduler (lateness measured) on a real clock. */
+  private readonly scheduler: ArrivalScheduler;
 
   constructor(private readonly o: SimulationOptions<B>) {
     const { clock, market, pipeline } = o;
@@ -166,6 +174,9 @@ export class Simulation<B> {
     this.cachedRec = first.rec;
     this.refreshLatency = first.refreshLatency;
     this.uncachedPath = new TickPath<B>('uncached', clock, uncachedFetch(meteredSource(market.source('uncached'), this.uncachedRec.rest, clock)), o.mdCache.max_depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached));
+    this.scheduler = clock instanceof VirtualClock ? new TimerChainScheduler(clock) : new CatchUpScheduler(clock);
+    // Real time: the run starts now that it is built (its construction is not ticks starting late).
+    if (clock instanceof ZeroedClock) clock.restart();
     this.scheduleArrivals();
   }
 
@@ -180,19 +191,19 @@ export class Simulation<B> {
     for (const symbol of market.symbols) {
       const next = arrivalIntervals(pipeline.ticks, rngStream(seed, `ticks/${symbol}`));
       const stageDraws = pipeline.stages.map((s) => latencySampler(s.latency, rngStream(seed, `stage/${s.name}/${symbol}`)));
-      let at = next();
-      const arrive = (): void => {
-        if (at >= this.stopAt) return;
+      const arrive = (at: number): number | undefined => {
+        if (at >= this.stopAt) return undefined;
         const stageMs = stageDraws.map((draw) => draw());
         market.advanceTo(symbol, clock.now());
         const tick: Tick = { symbol, scheduledAt: at, stageMs };
         const route = this.o.route?.(symbol, at);
         if (!route || route.uncached) this.uncachedPath.arrive(tick);
         if (!route || route.cached) for (const arm of this.armList) arm.path.arrive(tick);
-        at += next();
-        if (at < this.stopAt) clock.setTimeout(arrive, at - clock.now());
+        const following = at + next();
+        return following < this.stopAt ? following : undefined;
       };
-      if (at < this.stopAt) clock.setTimeout(arrive, at);
+      const first = next();
+      if (first < this.stopAt) this.scheduler.add(first, arrive);
     }
   }
 
@@ -224,8 +235,16 @@ export class Simulation<B> {
     const interrupted = Boolean(this.o.signal?.aborted) && this.t < this.o.durationMs;
     this.stopAt = Math.min(this.stopAt, this.t);
     const paths = [this.uncachedPath, ...this.armList.map((a) => a.path)];
+    let droppedAtEnd: SimulationOutput<B>['droppedAtEnd'];
     if (clock instanceof VirtualClock) await clock.runUntilIdle();
-    else while (paths.some((p) => p.pending > 0) && paths.every((p) => p.failure === undefined)) await clock.sleep(5);
+    else {
+      // Real time: the run ends with its duration. Arrivals already due start; ticks still queued behind a
+      // busy symbol (on_busy: queue) are dropped and counted, not waited for; running ticks finish.
+      this.scheduler.stop(this.stopAt);
+      const [uncached, ...arms] = paths.map((p) => p.dropQueued());
+      droppedAtEnd = { uncached: uncached!, cached: arms[0]!, arms };
+      while (paths.some((p) => p.pending > 0) && paths.every((p) => p.failure === undefined)) await clock.sleep(5);
+    }
     for (const arm of this.armList) arm.detach();
     for (const path of paths) if (path.failure !== undefined) throw path.failure;
     const ranMs = this.t;
@@ -240,6 +259,7 @@ export class Simulation<B> {
       windowCount: Math.max(1, Math.ceil(ranMs / this.o.windowMs)),
       ranMs,
       interrupted,
+      ...(droppedAtEnd ? { droppedAtEnd, schedulerLatenessMs: this.scheduler.lateness() } : {}),
     };
   }
 }

@@ -1,0 +1,20 @@
+/** The tasks the worker pool runs (src/sim/pool.ts), by name; each handler is loaded on first use. */
+import type { SweepPointInput, SweepPointOutput } from './sweep-point.js';
+
+export interface Tasks {
+  'sweep-point': { input: SweepPointInput; output: SweepPointOutput };
+}
+
+export type TaskKind = keyof Tasks;
+export type TaskInput<K extends TaskKind> = Tasks[K]['input'];
+export type TaskOutput<K extends TaskKind> = Tasks[K]['output'];
+
+/** Runs one task; `sample` is called now and then so the caller can track peak heap. */
+export async function runTask<K extends TaskKind>(kind: K, input: TaskInput<K>, sample?: () => void): Promise<TaskOutput<K>> {
+  switch (kind) {
+    case 'sweep-point':
+      return (await import('./sweep-point.js')).runSweepPoint(input as SweepPointInput, sample) as Promise<TaskOutput<K>>;
+    default:
+      throw new Error(`unknown pool task '${String(kind)}'`);
+  }
+}
