@@ -34,6 +34,8 @@ export interface MDCacheDeps<V> {
   registry?: Registry | null;
   /** Jitter source for retry backoff, uniform in [0, 1). Default: a stream seeded with a fixed seed (never Math.random). */
   random?: () => number;
+  /** policy ws_book: the stream that keeps each symbol's book (required for ws_book, unused otherwise). */
+  feed?: BookFeed<V>;
 }
 
 export interface LatencySummary {
@@ -69,4 +71,41 @@ export interface Invalidatable<V> {
   invalidateAll(reason: InvalidationReason): void;
   /** The entry currently held for `symbol` without touching LRU order or stats. */
   peek(symbol: string): { value: V; ageMs: number } | undefined;
+}
+
+// ------------------------------------------------------------------------------------------- ws_book policy
+
+/**
+ * What a ws_book cache needs from a market-data stream: per symbol, a book kept correct from the WebSocket diff
+ * stream with the exchange's sync procedure (buffer, REST snapshot, replay; resync on a gap, a crossed book or
+ * a reconnect). Adapters: src/market/book-feed.ts (synthetic and replayed feeds), src/net/ws-book-feed.ts
+ * (a live WsBook). The feed, not the cache, fetches the REST snapshots it needs.
+ */
+export interface BookFeed<V> {
+  /**
+   * Starts keeping `symbol`'s book (the initial sync starts now). `listener` receives the symbol's events,
+   * synchronously, in order. Subscribing a symbol twice is not allowed (the cache subscribes once per entry).
+   */
+  subscribe(symbol: string, listener: (e: BookFeedEvent) => void): BookSubscription<V>;
+}
+
+export type BookFeedEvent =
+  /** The book (re)synced: it matches the exchange as of local time `t`. */
+  | { type: 'synced'; t: number }
+  /** A stream message for the symbol was applied at local time `t` (the book matches the exchange as of `t`). */
+  | { type: 'message'; t: number }
+  /** The book can no longer be trusted (gap, seq_gap, crossed, reconnect, …) and a resync has started. */
+  | { type: 'lost'; t: number; reason: InvalidationReason }
+  /** A snapshot fetch or apply failed (the feed retries with backoff). */
+  | { type: 'sync_failed'; t: number; error: unknown };
+
+export interface BookSubscription<V> {
+  /** True while the book is in sync with the stream. */
+  readonly synced: boolean;
+  /** The book's top `depth` levels now (its `takenAt` = the last time it was known to match), or undefined while unsynced. */
+  book(depth: number): V | undefined;
+  /** Discards the book and resyncs from a new snapshot; emits 'lost' with `reason` before returning. */
+  resync(reason: InvalidationReason): void;
+  /** Stops keeping the book (no more events). */
+  close(): void;
 }

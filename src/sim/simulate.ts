@@ -13,7 +13,8 @@ import type { Clock } from '../core/clock.js';
 import { VirtualClock, ZeroedClock } from '../core/clock.js';
 import { rngStream } from '../core/rng.js';
 import { MDCache } from '../cache/md-cache.js';
-import type { CacheStats, Invalidatable } from '../cache/types.js';
+import type { BookFeed, CacheStats, Invalidatable } from '../cache/types.js';
+import { UsageError } from '../core/errors.js';
 import type { MdCacheConfig } from '../config/md-cache.js';
 import { latencySampler } from '../market/latency.js';
 import { WindowedHistogram } from '../metrics/windowed.js';
@@ -40,6 +41,11 @@ export interface SimMarket<B> {
   quality: BookQuality<B>;
   /** Connects the feed to the cache's invalidation; returns a detach function. */
   attachInvalidator(cache: Invalidatable<B>, cfg: MdCacheConfig): () => void;
+  /**
+   * For md_cache.policy ws_book: a book feed keeping each symbol's book from the market's diff stream, taking
+   * its (re)sync snapshots from `snapshots` (the arm's REST source, so they count as that path's requests).
+   */
+  bookFeed?(snapshots: SnapshotSource<B>): BookFeed<B> & { detach(): void };
 }
 
 /** Which paths a tick goes to (canary routing; `cached` covers every arm); default: all. */
@@ -153,18 +159,25 @@ export class Simulation<B> {
       const refreshLatency = new WindowedHistogram(`${i === 0 ? 'cached' : spec.name}.refresh_latency`, o.windowMs, 1000);
       // Every request a path's source sends is counted in that path's REST cost.
       const source = meteredSource(market.source('cached', named ? spec.name : undefined), rec.rest, clock);
-      const cache = new MDCache<B>(spec.mdCache, {
-        clock,
-        // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
-        registry: i === 0 ? (o.registry ?? null) : null,
-        refresh: async (symbol, { depth, signal }) => {
+      const timed: SnapshotSource<B> = {
+        fetch: async (symbol, depth, signal) => {
           const t0 = clock.now();
           const book = await source.fetch(symbol, depth, signal);
           refreshLatency.record(t0, clock.now() - t0);
           return book;
         },
+      };
+      // ws_book: the arm's books are kept from the market's diff stream; REST (the same source) only to sync.
+      const feed = spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled ? market.bookFeed?.(timed) : undefined;
+      if (spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled && !feed) throw new UsageError(`md_cache.policy ws_book: this market has no book feed`);
+      const cache = new MDCache<B>(spec.mdCache, {
+        clock,
+        // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
+        registry: i === 0 ? (o.registry ?? null) : null,
+        refresh: (symbol, { depth, signal }) => timed.fetch(symbol, depth, signal),
+        feed,
       });
-      const detach = market.attachInvalidator(cache, spec.mdCache);
+      const detach = feed ? () => feed.detach() : market.attachInvalidator(cache, spec.mdCache);
       const observer = i === 0 ? tee(rec, o.observers?.cached) : rec;
       const path = new TickPath<B>(i === 0 ? 'cached' : spec.name, clock, cachedFetch(cache), spec.mdCache.max_depth, pipeline.on_busy, observer);
       return { name: spec.name, mdCache: spec.mdCache, overrides: spec.overrides, cache, rec, refreshLatency, path, detach };
