@@ -45,7 +45,7 @@ export interface SimMarket<B> {
    * For md_cache.policy ws_book: a book feed keeping each symbol's book from the market's diff stream, taking
    * its (re)sync snapshots from `snapshots` (the arm's REST source, so they count as that path's requests).
    */
-  bookFeed?(snapshots: SnapshotSource<B>): BookFeed<B> & { detach(): void };
+  bookFeed?(snapshots: SnapshotSource<B>, clock: Clock): BookFeed<B> & { detach(): void };
 }
 
 /** Which paths a tick goes to (canary routing; `cached` covers every arm); default: all. */
@@ -168,7 +168,7 @@ export class Simulation<B> {
         },
       };
       // ws_book: the arm's books are kept from the market's diff stream; REST (the same source) only to sync.
-      const feed = spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled ? market.bookFeed?.(timed) : undefined;
+      const feed = spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled ? market.bookFeed?.(timed, clock) : undefined;
       if (spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled && !feed) throw new UsageError(`md_cache.policy ws_book: this market has no book feed`);
       const cache = new MDCache<B>(spec.mdCache, {
         clock,
