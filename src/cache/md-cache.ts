@@ -26,6 +26,8 @@ import { rngStream } from '../core/rng.js';
 import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
 import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
+import { refreshThroughL2 } from './shared/refresh.js';
+import type { SharedTier } from './shared/tier.js';
 import type {
   BookFeed,
   BookFeedEvent,
@@ -52,6 +54,8 @@ interface Waiter<V> {
   resolve(r: GetResult<V>): void;
   reject(e: unknown): void;
   depth: number;
+  /** The caller's max age (ttl_ms or maxAgeMs): a book from the shared tier must be at most this old. */
+  maxAge: number;
 }
 
 /** One refresh attempt chain (attempts + backoff) of a load. */
@@ -172,6 +176,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly latency: Histogram = createHistogram();
 
   private readonly metrics: CacheMetrics | undefined;
+  /** L2 shared by a fleet of processes (see shared/); undefined = L1 only. */
+  private readonly shared: SharedTier<V> | undefined;
   private metricsRef: WeakRef<MetricsSource> | undefined;
   private closed = false;
 
@@ -203,6 +209,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.maxAttempts = Math.max(1, config.retry.max_attempts);
     this.baseMs = config.retry.base_ms;
     this.maxMs = config.retry.max_ms;
+    this.shared = deps.shared;
+    this.shared?.attach({
+      invalidated: (symbol) => this.invalidateLocal(symbol, 'shared'),
+      resync: () => {
+        for (const e of this.map.values()) if (e.has || e.load) this.invalidateEntry(e, 'shared_resync');
+      },
+    });
     this.wsGap = config.invalidate_on_ws_gap_ms;
     this.wsWaitMs = this.timeoutMs * this.maxAttempts + this.maxMs * (this.maxAttempts - 1);
     if (config.policy === 'ws_book') {
@@ -247,13 +260,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
           return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
         }
-        return this.slowGet(e, depth, age);
+        return this.slowGet(e, depth, age, maxAge);
       }
     } else {
       e = this.create(symbol);
       e.gets++;
     }
-    return this.slowGet(e, depth, -1);
+    return this.slowGet(e, depth, -1, maxAge);
   }
 
   /** Seed-compatible: the value, or undefined when the refresh failed (RefreshError). */
@@ -268,7 +281,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   }
 
   /** Not fresh: serve stale (stale-while-refresh / stale-if-error) or wait for a refresh. `age` < 0: no value. */
-  private slowGet(e: Entry<V>, depth: number, age: number): Promise<GetResult<V>> {
+  private slowGet(e: Entry<V>, depth: number, age: number, maxAge: number): Promise<GetResult<V>> {
     if (age >= 0 && age <= this.maxStale && depth <= e.depth) {
       const load = e.load;
       if (this.staleOk || (load !== undefined && load.erroring)) {
@@ -279,7 +292,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       }
     }
     return new Promise<GetResult<V>>((resolve, reject) => {
-      this.join(e, { resolve, reject, depth });
+      this.join(e, { resolve, reject, depth, maxAge });
     });
   }
 
@@ -373,12 +386,17 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         return;
       }
       load.attempts++;
-      e.refreshes++;
-      this.refreshes++;
       const t0 = this.clock.now();
       let value: V;
+      let l2At: number | undefined;
       try {
-        value = await this.attempt(e.symbol, load.depth, runner);
+        const rest = (): Promise<V> => {
+          e.refreshes++;
+          this.refreshes++;
+          return this.attempt(e.symbol, load.depth, runner);
+        };
+        if (this.shared === undefined) value = await rest();
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.clock, e.symbol, load.depth, () => this.l2MaxAge(load), runner.rc.signal, rest));
       } catch (err) {
         if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
         e.failures++;
@@ -398,7 +416,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         }
         continue;
       }
-      this.succeed(load, runner, value, this.clock.now() - t0);
+      this.succeed(load, runner, value, this.clock.now() - t0, l2At);
       return;
     }
   }
@@ -453,22 +471,32 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     });
   }
 
-  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number): void {
+  /** `l2At`: the value came from the shared tier, fetched at that (local clock) time. */
+  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number, l2At?: number): void {
     if (load.done) return;
     const e = load.entry;
-    this.recordLatency(e, latencyMs);
+    if (l2At === undefined) this.recordLatency(e, latencyMs);
     const current = e.load === load;
     this.finishLoad(load, new Error(`hedged refresh of ${e.symbol} lost`), runner);
     if (current && this.map.get(e.symbol) === e && e.epoch === load.epoch) {
       e.has = true;
       e.value = value;
       e.depth = load.depth;
-      e.fetchedAt = this.clock.now();
+      e.fetchedAt = l2At ?? this.clock.now();
     }
     const waiters = load.waiters;
     load.waiters = [];
     for (const w of waiters) {
-      if (w.depth <= load.depth) {
+      if (w.depth <= load.depth && l2At !== undefined) {
+        const age = this.clock.now() - l2At;
+        if (age > w.maxAge) {
+          this.join(e, w); // joined after the L2 read and wants a younger book
+          continue;
+        }
+        e.hits++;
+        this.hits++;
+        w.resolve({ value, status: 'fresh', ageMs: age });
+      } else if (w.depth <= load.depth) {
         e.misses++;
         this.misses++;
         w.resolve({ value, status: 'miss', ageMs: 0 });
@@ -476,6 +504,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.join(e, w); // asked for more depth than this load fetched
       }
     }
+  }
+
+  /** How old a book from the shared tier may be for this load: ttl_ms, or less when a waiter asked so. */
+  private l2MaxAge(load: Load<V>): number {
+    let m = this.ttl;
+    for (const w of load.waiters) if (w.maxAge < m) m = w.maxAge;
+    return m;
   }
 
   /** A runner used up its attempts; the load fails when it was the last one running. */
@@ -551,16 +586,22 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    * Counting: an invalidation is one held symbol (an entry of the cache) invalidated for a reason. Invalidating
    * a symbol the cache does not hold counts nothing; invalidateAll counts one per held symbol. stats() totals,
    * stats(symbol) and mm_md_cache_invalidations_total all count these; the totals also keep evicted symbols'.
+   * With a shared tier, an invalidation also bumps the symbol's epoch in L2 for the whole fleet.
    */
   invalidate(symbol: string, reason: InvalidationReason = 'manual'): void {
-    const e = this.map.get(symbol);
-    if (e === undefined) return;
-    if (e.ws !== undefined) e.ws.sub?.resync(reason); // ws_book: resync (counted when the feed reports 'lost')
-    else this.invalidateEntry(e, reason);
+    this.invalidateLocal(symbol, reason);
+    this.shared?.invalidate(symbol);
   }
 
   invalidateAll(reason: InvalidationReason = 'all'): void {
     for (const e of [...this.map.values()]) this.invalidate(e.symbol, reason);
+  }
+
+  private invalidateLocal(symbol: string, reason: string): void {
+    const e = this.map.get(symbol);
+    if (e === undefined) return;
+    if (e.ws !== undefined) e.ws.sub?.resync(reason); // ws_book: resync (counted when the feed reports 'lost')
+    else this.invalidateEntry(e, reason);
   }
 
   private invalidateEntry(e: Entry<V>, reason: string): void {
@@ -813,7 +854,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
             p99: round3(Math.min(h.getValueAtPercentile(99), h.maxValue) / LAT_SCALE),
             max: round3(h.maxValue / LAT_SCALE),
           };
-    return makeStats(
+    const all = makeStats(
       this.gets,
       this.hits,
       this.staleHits,
@@ -826,6 +867,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       this.evictions,
       { ...this.invTotals },
     );
+    if (this.shared) all.shared = this.shared.stats();
+    return all;
   }
 
   /** MetricsSource: every held symbol's counters, for the scrape-time collect() callbacks. */
@@ -848,6 +891,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     }
     if (this.metrics && this.metricsRef) this.metrics.delete(this.metricsRef);
     this.metricsRef = undefined;
+    void this.shared?.close();
   }
 }
 

@@ -36,12 +36,13 @@ export function parseYaml(text: string, source = 'input'): unknown {
     if (err instanceof ConfigError) throw err;
     // yaml throws a ReferenceError for an alias bomb ("billion laughs"); deep nesting can overflow the stack.
     const why =
-      err instanceof ReferenceError && /alias/i.test(err.message)
+      err instanceof ReferenceError && /excessive alias count/i.test(err.message)
         ? `too many alias expansions (more than ${MAX_YAML_ALIASES}; an alias bomb?)`
         : err instanceof RangeError
           ? 'nested too deeply'
-          : (err as Error).message.split('\n')[0];
-    throw new ConfigError([{ path: '', message: `YAML document refused: ${why}` }], source);
+          : // e.g. an alias to an anchor defined later or nowhere
+            `YAML error in ${source}: ${(err as Error).message.split('\n')[0]}`;
+    throw new ConfigError([{ path: '', message: why.startsWith('YAML error') ? why : `YAML document refused: ${why}` }], source);
   }
 }
 

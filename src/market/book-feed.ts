@@ -38,6 +38,8 @@ class Sub implements BookSubscription<OrderBook> {
   ac: AbortController | undefined = undefined;
   /** Last time the book was known to match the exchange (sync or last applied message). */
   matchedAt = 0;
+  /** Synced as far as the listener knows ('synced' sent, no 'lost' since): 'lost' is sent once per loss. */
+  live = false;
   constructor(
     readonly owner: MarketBookFeed,
     readonly symbol: string,
@@ -53,7 +55,7 @@ class Sub implements BookSubscription<OrderBook> {
     return this.local.isSynced ? this.local.toBook(depth, this.matchedAt) : undefined;
   }
   resync(reason: InvalidationReason): void {
-    if (this.closed) return;
+    if (this.closed || !this.live) return; // not synced: a sync is already under way
     this.local.reset();
     this.owner.startSync(this, reason);
   }
@@ -114,7 +116,11 @@ export class MarketBookFeed implements BookFeed<OrderBook> {
       const s = this.subs.get(m.symbol);
       if (s) this.onDiff(s, m.diff, m.t);
     } else if (m.type === 'reconnect') {
-      for (const s of [...this.subs.values()]) s.resync('reconnect');
+      // every book is reset (no ghost levels), synced or not
+      for (const s of [...this.subs.values()]) {
+        s.local.reset();
+        this.startSync(s, 'reconnect');
+      }
     }
     // disconnect: nothing to do until the reconnect (the silence shows in the book's age)
   }
@@ -142,7 +148,10 @@ export class MarketBookFeed implements BookFeed<OrderBook> {
     s.ac = undefined;
     this.counts.syncs++;
     this.counts.byReason[reason] = (this.counts.byReason[reason] ?? 0) + 1;
-    if (reason !== 'initial') s.listener({ type: 'lost', t: this.o.clock.now(), reason });
+    if (s.live) {
+      s.live = false;
+      s.listener({ type: 'lost', t: this.o.clock.now(), reason });
+    }
     void this.syncLoop(s, s.gen);
   }
 
@@ -165,6 +174,7 @@ export class MarketBookFeed implements BookFeed<OrderBook> {
         if (r.outcome === 'synced' && !s.local.book.isCrossed()) {
           s.ac = undefined;
           s.matchedAt = clock.now();
+          s.live = true;
           s.listener({ type: 'synced', t: s.matchedAt });
           return;
         }
