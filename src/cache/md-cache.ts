@@ -27,6 +27,8 @@ import { rngStream } from '../core/rng.js';
 import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
 import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
+import { refreshThroughL2 } from './shared/refresh.js';
+import type { SharedTier } from './shared/tier.js';
 import type {
   BookFeed,
   BookFeedEvent,
@@ -53,6 +55,8 @@ interface Waiter<V> {
   resolve(r: GetResult<V>): void;
   reject(e: unknown): void;
   depth: number;
+  /** The caller's max age (ttl_ms or maxAgeMs): a book from the shared tier must be at most this old. */
+  maxAge: number;
 }
 
 /** One refresh attempt chain (attempts + backoff) of a load. */
@@ -176,6 +180,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly latency: Histogram = createHistogram();
 
   private readonly metrics: CacheMetrics | undefined;
+  /** L2 shared by a fleet of processes (see shared/); undefined = L1 only. */
+  private readonly shared: SharedTier<V> | undefined;
   private metricsRef: WeakRef<MetricsSource> | undefined;
   private closed = false;
 
@@ -209,6 +215,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.maxAttempts = Math.max(1, config.retry.max_attempts);
     this.baseMs = config.retry.base_ms;
     this.maxMs = config.retry.max_ms;
+    this.shared = deps.shared;
+    this.shared?.attach({
+      invalidated: (symbol) => this.invalidateLocal(symbol, 'shared'),
+      resync: () => {
+        for (const e of this.map.values()) if (e.has || e.load) this.invalidateEntry(e, 'shared_resync');
+      },
+    });
     this.wsGap = config.invalidate_on_ws_gap_ms;
     this.wsWaitMs = this.timeoutMs * this.maxAttempts + this.maxMs * (this.maxAttempts - 1);
     if (config.policy === 'ws_book') {
@@ -253,13 +266,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
           return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
         }
-        return this.slowGet(e, depth, age);
+        return this.slowGet(e, depth, age, maxAge);
       }
     } else {
       e = this.create(symbol);
       e.gets++;
     }
-    return this.slowGet(e, depth, -1);
+    return this.slowGet(e, depth, -1, maxAge);
   }
 
   /**
@@ -360,7 +373,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   }
 
   /** Not fresh: serve stale (stale-while-refresh / stale-if-error) or wait for a refresh. `age` < 0: no value. */
-  private slowGet(e: Entry<V>, depth: number, age: number): Promise<GetResult<V>> {
+  private slowGet(e: Entry<V>, depth: number, age: number, maxAge: number): Promise<GetResult<V>> {
     if (age >= 0 && age <= this.maxStale && depth <= e.depth) {
       const load = e.load;
       if (this.staleOk || (load !== undefined && load.erroring)) {
@@ -371,7 +384,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       }
     }
     return new Promise<GetResult<V>>((resolve, reject) => {
-      this.join(e, { resolve, reject, depth });
+      this.join(e, { resolve, reject, depth, maxAge });
     });
   }
 
@@ -465,12 +478,17 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         return;
       }
       load.attempts++;
-      e.refreshes++;
-      this.refreshes++;
       const t0 = this.time.now();
       let value: V;
+      let l2At: number | undefined;
       try {
-        value = await this.attempt(e.symbol, load.depth, runner);
+        const rest = (): Promise<V> => {
+          e.refreshes++;
+          this.refreshes++;
+          return this.attempt(e.symbol, load.depth, runner);
+        };
+        if (this.shared === undefined) value = await rest();
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.time, e.symbol, load.depth, () => this.l2MaxAge(load), runner.rc.signal, rest));
       } catch (err) {
         if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
         e.failures++;
@@ -490,7 +508,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         }
         continue;
       }
-      this.succeed(load, runner, value, this.time.now() - t0);
+      this.succeed(load, runner, value, this.time.now() - t0, l2At);
       return;
     }
   }
@@ -545,22 +563,32 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     });
   }
 
-  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number): void {
+  /** `l2At`: the value came from the shared tier, fetched at that (local clock) time. */
+  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number, l2At?: number): void {
     if (load.done) return;
     const e = load.entry;
-    this.recordLatency(e, latencyMs);
+    if (l2At === undefined) this.recordLatency(e, latencyMs);
     const current = e.load === load;
     this.finishLoad(load, new Error(`hedged refresh of ${e.symbol} lost`), runner);
     if (current && this.map.get(e.symbol) === e && e.epoch === load.epoch) {
       e.has = true;
       e.value = value;
       e.depth = load.depth;
-      e.fetchedAt = this.time.now();
+      e.fetchedAt = l2At ?? this.time.now();
     }
     const waiters = load.waiters;
     load.waiters = [];
     for (const w of waiters) {
-      if (w.depth <= load.depth) {
+      if (w.depth <= load.depth && l2At !== undefined) {
+        const age = this.time.now() - l2At;
+        if (age > w.maxAge) {
+          this.join(e, w); // joined after the L2 read and wants a younger book
+          continue;
+        }
+        e.hits++;
+        this.hits++;
+        w.resolve({ value, status: 'fresh', ageMs: age });
+      } else if (w.depth <= load.depth) {
         e.misses++;
         this.misses++;
         w.resolve({ value, status: 'miss', ageMs: 0 });
@@ -568,6 +596,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.join(e, w); // asked for more depth than this load fetched
       }
     }
+  }
+
+  /** How old a book from the shared tier may be for this load: ttl_ms, or less when a waiter asked so. */
+  private l2MaxAge(load: Load<V>): number {
+    let m = this.ttl;
+    for (const w of load.waiters) if (w.maxAge < m) m = w.maxAge;
+    return m;
   }
 
   /** A runner used up its attempts; the load fails when it was the last one running. */
@@ -643,16 +678,22 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    * Counting: an invalidation is one held symbol (an entry of the cache) invalidated for a reason. Invalidating
    * a symbol the cache does not hold counts nothing; invalidateAll counts one per held symbol. stats() totals,
    * stats(symbol) and mm_md_cache_invalidations_total all count these; the totals also keep evicted symbols'.
+   * With a shared tier, an invalidation also bumps the symbol's epoch in L2 for the whole fleet.
    */
   invalidate(symbol: string, reason: InvalidationReason = 'manual'): void {
-    const e = this.map.get(symbol);
-    if (e === undefined) return;
-    if (e.ws !== undefined) e.ws.sub?.resync(reason); // ws_book: resync (counted when the feed reports 'lost')
-    else this.invalidateEntry(e, reason);
+    this.invalidateLocal(symbol, reason);
+    this.shared?.invalidate(symbol);
   }
 
   invalidateAll(reason: InvalidationReason = 'all'): void {
     for (const e of [...this.map.values()]) this.invalidate(e.symbol, reason);
+  }
+
+  private invalidateLocal(symbol: string, reason: string): void {
+    const e = this.map.get(symbol);
+    if (e === undefined) return;
+    if (e.ws !== undefined) e.ws.sub?.resync(reason); // ws_book: resync (counted when the feed reports 'lost')
+    else this.invalidateEntry(e, reason);
   }
 
   private invalidateEntry(e: Entry<V>, reason: string): void {
@@ -905,7 +946,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
             p99: round3(Math.min(h.getValueAtPercentile(99), h.maxValue) / LAT_SCALE),
             max: round3(h.maxValue / LAT_SCALE),
           };
-    return makeStats(
+    const all = makeStats(
       this.gets,
       this.hits,
       this.staleHits,
@@ -918,6 +959,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       this.evictions,
       { ...this.invTotals },
     );
+    if (this.shared) all.shared = this.shared.stats();
+    return all;
   }
 
   /** MetricsSource: every held symbol's counters, for the scrape-time collect() callbacks. */
@@ -940,6 +983,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     }
     if (this.metrics && this.metricsRef) this.metrics.delete(this.metricsRef);
     this.metricsRef = undefined;
+    void this.shared?.close();
   }
 }
 
