@@ -57,7 +57,7 @@ export interface Scenario {
  */
 export const MAX_SYMBOLS = 10_000;
 
-export const SCENARIO_KEYS = ['name', 'description', 'seed', 'duration', 'symbols', 'market', 'rest', 'pipeline', 'md_cache', 'arms', 'gates'] as const;
+export const SCENARIO_KEYS = ['name', 'description', 'seed', 'duration', 'symbols', 'market', 'rest', 'pipeline', 'md_cache', 'arms', 'gates', 'fleet'] as const;
 
 export const GENERATE_DEFAULTS: GenerateSymbols = {
   count: 100,
