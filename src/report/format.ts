@@ -98,3 +98,11 @@ export const PERCENTILE_ROWS: readonly (readonly [keyof Percentiles, string])[] 
   ['p999', 'p99.9'],
   ['max', 'max'],
 ];
+
+/**
+ * Markdown output: a number and its `%` / `pp` unit never wrap apart (a no-break space, U+00A0, between
+ * them) — narrow table columns on GitHub otherwise put "%" alone on the next line.
+ */
+export function keepUnitsTogether(md: string): string {
+  return md.replace(/([\d\]]) (%|pp)(?![\w])/g, '$1\u00a0$2');
+}
