@@ -4,7 +4,7 @@ import type { GateEvaluation } from '../gates/types.js';
 import { CHART_FILES } from './charts.js';
 import { evaluationFor } from './model.js';
 import { armsTable, armsVerdictLine } from './arms.js';
-import { keepUnitsTogether, PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
+import { keepUnitsTogether, PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, pathNames, pathResult, restBudget, restRateLimit, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
 import { formatDuration } from '../core/duration.js';
 
 export interface MarkdownOptions {
@@ -92,6 +92,43 @@ export function renderCacheSection(results: Results): string {
   return out.join('\n');
 }
 
+/** The REST cost section: requests, weight and throttled responses per path, per-minute rates, the budget. */
+export function renderRestSection(results: Results, chartPrefix: string | null = './'): string {
+  const paths = pathNames(results).filter((p) => pathResult(results, p)?.rest);
+  if (paths.length === 0) return '_This run has no REST cost results._';
+  const budget = restBudget(results);
+  const limit = restRateLimit(results);
+  const rows = paths.map((p) => {
+    const r = pathResult(results, p)!.rest!;
+    const w = r.weight_per_min;
+    return [
+      p,
+      fmtCount(r.requests),
+      fmtCount(r.weight),
+      fmtCount(r.requests_per_min.mean),
+      fmtCount(w.mean),
+      fmtCount(w.p50),
+      fmtCount(w.max),
+      fmtRatio(w.max / budget),
+      fmtCount(r.throttled),
+      r.saving === undefined ? '' : fmtRatio(r.saving),
+    ];
+  });
+  const out: string[] = [];
+  out.push(
+    table(['Path', 'Requests', 'Weight', 'Requests / min', 'Weight / min (mean)', 'Weight / min p50', 'Weight / min (max window)', 'Max window / budget', 'Throttled (429/418)', 'Saving vs uncached'], rows),
+  );
+  const worst = Math.max(...paths.map((p) => pathResult(results, p)!.rest!.weight_per_min.max));
+  out.push(
+    '',
+    `Budget: **${fmtCount(budget)} weight per minute** (\`rest.budget.weight_per_min\`; Binance spot allows 6,000 per minute per IP). ` +
+      `The busiest window used ${fmtRatio(worst / budget)} of it${worst > budget ? ' — **over budget**: a venue enforcing it would answer 429 and then ban (418)' : ''}. ` +
+      (limit !== undefined ? `The endpoint enforced a limit of ${fmtCount(limit)} weight per rolling minute (\`rest.rate_limit\`).` : 'No limit was enforced in this run (`rest.rate_limit` unset): the figures are what the venue would have charged.'),
+  );
+  if (chartPrefix !== null) out.push('', `![REST weight per minute per window](${chartPrefix}${CHART_FILES.restWeightWindows})`);
+  return out.join('\n');
+}
+
 export function renderReproduce(results: Results): string {
   const r = results.run;
   const out = [
@@ -154,6 +191,7 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
   if (arms) out.push(`## Arms: every cached path on the same workload`, '', `\`cached\` below is the first arm, \`${results.arms![0]!.name}\`.`, '', table(arms.head, arms.rows), '');
   out.push('## Latency: uncached vs cached', '', renderLatencyTable(results), '');
   out.push('## Cache behaviour', '', renderCacheSection(results), '');
+  out.push('## REST cost', '', renderRestSection(results, prefix), '');
   const scheduling = renderSchedulingSection(results);
   if (scheduling) out.push('## Real-time scheduling', '', scheduling, '');
   for (const section of opts.extraSections ?? []) out.push(section, '');

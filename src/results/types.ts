@@ -48,6 +48,22 @@ export interface CacheResult {
   refresh_latency_ms: Percentiles;
 }
 
+/** REST snapshot cost of one path (requests the path's source sent to the venue). */
+export interface RestResult {
+  /** Snapshot requests sent (a request the client refused locally during a Retry-After is not sent). */
+  requests: number;
+  /** Venue request weight of those requests (by the `limit` each asked for; see rest.weights). */
+  weight: number;
+  /** Responses with HTTP 429 (rate limited) or 418 (banned). */
+  throttled: number;
+  /** Per-window request rates (per minute): percentiles over windows, `mean` = requests / minutes run, `count` = windows. */
+  requests_per_min: Percentiles;
+  /** Per-window weight rates (per minute), as requests_per_min. */
+  weight_per_min: Percentiles;
+  /** Cached paths: 1 − requests / uncached requests (the share of REST requests the cache saved). */
+  saving?: number;
+}
+
 export interface PathResult {
   fetch_md_ms: Percentiles;
   tick_total_ms: Percentiles;
@@ -60,6 +76,8 @@ export interface PathResult {
   fetch_errors: number;
   stages: Record<string, Percentiles>;
   cache?: CacheResult;
+  /** REST cost (absent in results written before it was measured). */
+  rest?: RestResult;
 }
 
 /** Per-window (default 1 minute) figures of one path, for confidence intervals and charts. */
@@ -74,6 +92,10 @@ export interface WindowStats {
   tick_total_p50: number;
   tick_total_p95: number;
   tick_total_p99: number;
+  /** REST cost in this window: requests sent, their weight, 429/418 responses. */
+  rest_requests?: number;
+  rest_weight?: number;
+  rest_throttled?: number;
   /** Cached path only. */
   gets?: number;
   hits?: number;

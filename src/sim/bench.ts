@@ -89,6 +89,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     registry: o.registry,
     signal: o.signal,
     observers: o.observers?.(clock),
+    restWeights: scenario.rest.weights,
   }).finally(() => live?.close?.());
   const resolved: Record<string, unknown> = {
     name: scenario.name,

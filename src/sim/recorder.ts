@@ -3,6 +3,8 @@ import { WindowedHistogram } from '../metrics/windowed.js';
 import type { Fetched } from '../pipeline/fetch-md.js';
 import type { Tick, TickObserver } from '../pipeline/tick-path.js';
 import type { PathResult, WindowStats } from '../results/types.js';
+import type { RestWeightStep } from '../market/rest-cost.js';
+import { RestMeter } from './rest-meter.js';
 
 interface WindowCounters {
   ticks: number;
@@ -30,6 +32,8 @@ export class PathRecorder<B> implements TickObserver<B> {
   readonly stages: WindowedHistogram[];
   readonly staleness: WindowedHistogram;
   readonly tobError: WindowedHistogram;
+  /** REST cost of this path's snapshot source (wrap the source with `meteredSource(source, rec.rest, clock)`). */
+  readonly rest: RestMeter;
   private readonly counters: WindowCounters[] = [];
   private ticks = 0;
   private misses = 0;
@@ -47,8 +51,10 @@ export class PathRecorder<B> implements TickObserver<B> {
     stageNames: readonly string[],
     private readonly quality: BookQuality<B>,
     cachedPath = path === 'cached',
+    restWeights?: readonly RestWeightStep[],
   ) {
     this.cachedPath = cachedPath;
+    this.rest = new RestMeter(windowMs, restWeights);
     this.fetchMd = new WindowedHistogram(`${path}.fetch_md`, windowMs, MS);
     this.tickTotal = new WindowedHistogram(`${path}.tick_total`, windowMs, MS);
     this.stages = stageNames.map((n) => new WindowedHistogram(`${path}.stage.${n}`, windowMs, MS));
@@ -131,7 +137,15 @@ export class PathRecorder<B> implements TickObserver<B> {
       dropped,
       fetch_errors: whole ? this.fetchErrors : 0,
       stages,
+      rest: this.rest.result(from, Math.min(to, this.windowCountHint())),
     };
+  }
+
+  /** Windows recorded so far (any histogram or counter), used when a range is open-ended. */
+  private windowCountHint(): number {
+    const end = this.rest.endMs;
+    if (Number.isFinite(end)) return Math.max(1, Math.ceil(end / this.windowMs));
+    return Math.max(1, this.counters.length, this.fetchMd.windowCount(), this.tickTotal.windowCount());
   }
 
   windows(count: number, from = 0): WindowStats[] {
@@ -152,6 +166,10 @@ export class PathRecorder<B> implements TickObserver<B> {
         tick_total_p95: t.p95,
         tick_total_p99: t.p99,
       };
+      const r = this.rest.window(i);
+      w.rest_requests = r.requests;
+      w.rest_weight = r.weight;
+      w.rest_throttled = r.throttled;
       if (this.cachedPath) {
         w.gets = c.gets;
         w.hits = c.fresh + c.stale;

@@ -3,6 +3,7 @@ import type { CacheStats } from '../cache/types.js';
 import { RESULTS_SCHEMA, type CacheResult, type Results, type RunInfo } from '../results/types.js';
 import type { SimulationOutput } from './simulate.js';
 import { round6, type PathRecorder } from './recorder.js';
+import { restSaving } from './rest-meter.js';
 import type { WindowedHistogram } from '../metrics/windowed.js';
 
 export interface ResultsInput<B> {
@@ -57,6 +58,8 @@ export function buildResults<B>(i: ResultsInput<B>): Results {
   const cached = sim.cached.result(i.stageNames, range[0], range[1]);
   cached.cache = cacheResult(sim.cached, sim.refreshLatency, i.cacheStats ?? sim.cacheStats, from, to);
   const uncached = sim.uncached.result(i.stageNames, range[0], range[1]);
+  const saving = uncached.rest && cached.rest ? restSaving(uncached.rest, cached.rest) : undefined;
+  if (saving !== undefined) cached.rest!.saving = saving;
   if (sim.droppedAtEnd) {
     uncached.dropped_at_end = sim.droppedAtEnd.uncached;
     cached.dropped_at_end = sim.droppedAtEnd.cached;
@@ -82,6 +85,10 @@ export function buildResults<B>(i: ResultsInput<B>): Results {
     if (k > 0) p.cache = cacheResult(arm.rec, arm.refreshLatency, arm.cacheStats, from, to);
     if (k > 0 && sim.droppedAtEnd?.arms) p.dropped_at_end = sim.droppedAtEnd.arms[k];
     results.paths[arm.name] = p;
+    if (k > 0 && results.paths.uncached.rest && p.rest) {
+      const saving = restSaving(results.paths.uncached.rest, p.rest);
+      if (saving !== undefined) p.rest.saving = saving;
+    }
     results.windows[arm.name] = k === 0 ? results.windows.cached : arm.rec.windows(to, from);
     results.spectra.fetch_md_ms![arm.name] = arm.rec.fetchMd.spectrum();
     results.spectra.tick_total_ms![arm.name] = arm.rec.tickTotal.spectrum();

@@ -13,7 +13,8 @@ import type { Clock } from '../core/clock.js';
 import { VirtualClock, ZeroedClock } from '../core/clock.js';
 import { rngStream } from '../core/rng.js';
 import { MDCache } from '../cache/md-cache.js';
-import type { CacheStats, Invalidatable } from '../cache/types.js';
+import type { BookFeed, CacheStats, Invalidatable } from '../cache/types.js';
+import { UsageError } from '../core/errors.js';
 import type { MdCacheConfig } from '../config/md-cache.js';
 import { latencySampler } from '../market/latency.js';
 import { WindowedHistogram } from '../metrics/windowed.js';
@@ -23,6 +24,8 @@ import { CatchUpScheduler, TimerChainScheduler, type ArrivalScheduler } from '..
 import { cachedFetch, uncachedFetch, type SnapshotSource } from '../pipeline/fetch-md.js';
 import { TickPath, type TickObserver, type Tick } from '../pipeline/tick-path.js';
 import { PathRecorder, type BookQuality } from './recorder.js';
+import { meteredSource } from './rest-meter.js';
+import type { RestWeightStep } from '../market/rest-cost.js';
 
 /** What the simulation needs from a market (synthetic generator, replay, or a live exchange). */
 export interface SimMarket<B> {
@@ -38,6 +41,11 @@ export interface SimMarket<B> {
   quality: BookQuality<B>;
   /** Connects the feed to the cache's invalidation; returns a detach function. */
   attachInvalidator(cache: Invalidatable<B>, cfg: MdCacheConfig): () => void;
+  /**
+   * For md_cache.policy ws_book: a book feed keeping each symbol's book from the market's diff stream, taking
+   * its (re)sync snapshots from `snapshots` (the arm's REST source, so they count as that path's requests).
+   */
+  bookFeed?(snapshots: SnapshotSource<B>, clock: Clock): BookFeed<B> & { detach(): void };
 }
 
 /** Which paths a tick goes to (canary routing; `cached` covers every arm); default: all. */
@@ -71,6 +79,8 @@ export interface SimulationOptions<B> {
   observers?: { uncached?: TickObserver<B>; cached?: TickObserver<B> };
   /** Aborting stops new ticks; ticks already running finish and the results cover the time run. */
   signal?: AbortSignal;
+  /** The venue's REST weight schedule for the REST cost of each path (default: Binance spot depth weights). */
+  restWeights?: readonly RestWeightStep[];
 }
 
 /** What one arm recorded. */
@@ -142,24 +152,32 @@ export class Simulation<B> {
     this.stopAt = o.durationMs;
     const specs: readonly ArmSpec[] = o.arms && o.arms.length > 0 ? o.arms : [{ name: 'cached', mdCache: o.mdCache }];
     const named = o.arms !== undefined && o.arms.length > 0;
-    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality);
+    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality, undefined, o.restWeights);
     this.armList = specs.map((spec, i) => {
       // The first arm records under `cached` (the contract every consumer reads); the others under their name.
-      const rec = new PathRecorder<B>(i === 0 ? 'cached' : spec.name, o.windowMs, pipeline.deadline_ms, stageNames, market.quality, true);
+      const rec = new PathRecorder<B>(i === 0 ? 'cached' : spec.name, o.windowMs, pipeline.deadline_ms, stageNames, market.quality, true, o.restWeights);
       const refreshLatency = new WindowedHistogram(`${i === 0 ? 'cached' : spec.name}.refresh_latency`, o.windowMs, 1000);
-      const source = market.source('cached', named ? spec.name : undefined);
-      const cache = new MDCache<B>(spec.mdCache, {
-        clock,
-        // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
-        registry: i === 0 ? (o.registry ?? null) : null,
-        refresh: async (symbol, { depth, signal }) => {
+      // Every request a path's source sends is counted in that path's REST cost.
+      const source = meteredSource(market.source('cached', named ? spec.name : undefined), rec.rest, clock);
+      const timed: SnapshotSource<B> = {
+        fetch: async (symbol, depth, signal) => {
           const t0 = clock.now();
           const book = await source.fetch(symbol, depth, signal);
           refreshLatency.record(t0, clock.now() - t0);
           return book;
         },
+      };
+      // ws_book: the arm's books are kept from the market's diff stream; REST (the same source) only to sync.
+      const feed = spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled ? market.bookFeed?.(timed, clock) : undefined;
+      if (spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled && !feed) throw new UsageError(`md_cache.policy ws_book: this market has no book feed`);
+      const cache = new MDCache<B>(spec.mdCache, {
+        clock,
+        // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
+        registry: i === 0 ? (o.registry ?? null) : null,
+        refresh: (symbol, { depth, signal }) => timed.fetch(symbol, depth, signal),
+        feed,
       });
-      const detach = market.attachInvalidator(cache, spec.mdCache);
+      const detach = feed ? () => feed.detach() : market.attachInvalidator(cache, spec.mdCache);
       const observer = i === 0 ? tee(rec, o.observers?.cached) : rec;
       const path = new TickPath<B>(i === 0 ? 'cached' : spec.name, clock, cachedFetch(cache), spec.mdCache.max_depth, pipeline.on_busy, observer);
       return { name: spec.name, mdCache: spec.mdCache, overrides: spec.overrides, cache, rec, refreshLatency, path, detach };
@@ -168,7 +186,7 @@ export class Simulation<B> {
     this.cache = first.cache;
     this.cachedRec = first.rec;
     this.refreshLatency = first.refreshLatency;
-    this.uncachedPath = new TickPath<B>('uncached', clock, uncachedFetch(market.source('uncached')), o.mdCache.max_depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached));
+    this.uncachedPath = new TickPath<B>('uncached', clock, uncachedFetch(meteredSource(market.source('uncached'), this.uncachedRec.rest, clock)), o.mdCache.max_depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached));
     this.scheduler = clock instanceof VirtualClock ? new TimerChainScheduler(clock) : new CatchUpScheduler(clock);
     // Real time: the run starts now that it is built (its construction is not ticks starting late).
     if (clock instanceof ZeroedClock) clock.restart();
@@ -243,6 +261,7 @@ export class Simulation<B> {
     for (const arm of this.armList) arm.detach();
     for (const path of paths) if (path.failure !== undefined) throw path.failure;
     const ranMs = this.t;
+    for (const rec of [this.uncachedRec, ...this.armList.map((a) => a.rec)]) rec.rest.endMs = ranMs;
     const arms = this.armList.map((a) => ({ name: a.name, mdCache: a.mdCache, overrides: a.overrides, rec: a.rec, refreshLatency: a.refreshLatency, cacheStats: a.cache.stats() }));
     return {
       uncached: this.uncachedRec,
