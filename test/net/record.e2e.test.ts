@@ -94,7 +94,7 @@ describe('mdcache record (CLI) → bench --source replay / shadow', () => {
     };
     const bench = await runTwice((i) => ['bench', '--source', 'replay:rec.jsonl', '--duration', '4s', '--window', '1s', '--out', `b${i}`, '--no-progress', '--no-gate']);
     expect((bench.scenario as Record<string, unknown>).source).toBe('replay');
-    expect(((bench.paths as Record<string, Record<string, unknown>>).cached!.cache as Record<string, Record<string, number>>).invalidations.seq_gap).toBeGreaterThan(0);
+    expect(((bench.paths as Record<string, Record<string, unknown>>).cached!.cache as Record<string, Record<string, number>>).invalidations!.seq_gap!).toBeGreaterThan(0);
     writeFileSync(join(dir, 'prod.yaml'), 'source: { type: replay, file: rec.jsonl }\nshadow: { duration: 4s }\n');
     const shadow = await runTwice((i) => ['shadow', '--config', 'prod.yaml', '--out', `s${i}`, '--no-metrics', '--no-gate']);
     expect((shadow.shadow as { compared: number }).compared).toBeGreaterThan(10);
