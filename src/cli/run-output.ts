@@ -15,6 +15,8 @@ export interface RunOutputOptions {
   json?: boolean;
   junit?: string;
   report?: Omit<WriteReportOptions, 'evaluation' | 'reportName'>;
+  /** The command named in the terminal heading (default `mdcache bench`). */
+  command?: string;
   /** Extra terminal lines after the summary table. */
   extraSummary?: string;
 }
@@ -31,7 +33,7 @@ export function writeRunOutput(results: Results, hlogs: Record<string, string>, 
   writeFileAtomic(join(o.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   if (ev) appendStepSummary(renderStepSummary(results, ev));
   const out = o.json ? process.stderr : process.stdout;
-  out.write(renderTerminalSummary(results, { color: useColor(out), evaluation: ev ?? null, title: o.report?.title }));
+  out.write(renderTerminalSummary(results, { color: useColor(out), evaluation: ev ?? null, command: o.command }));
   if (o.extraSummary) out.write(o.extraSummary);
   // Paths as the user gave them (--out relative stays relative).
   out.write(`\nwrote ${join(o.outDir, 'results.json')}, ${join(o.outDir, basename(written.report))} (+${written.charts.length} charts, ${Object.keys(hlogs).length} .hlog files) in ${(results.run.wall_ms / 1000).toFixed(1)} s\n`);
