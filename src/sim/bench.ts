@@ -14,6 +14,7 @@ import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
 import { simulate, type ArmSpec, type SimMarket } from './simulate.js';
+import { runFleet, type FleetSpec } from './fleet.js';
 
 export interface BenchOptions {
   bench: BenchScenario;
@@ -43,6 +44,8 @@ export interface BenchOptions {
   arms?: readonly ArmSpec[];
   /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
+  /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
+  fleet?: FleetSpec;
 }
 
 export interface BenchOutput {
@@ -112,6 +115,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     stageNames: o.bench.pipeline.stages.map((s) => s.name),
     sim,
   });
+  const fleet = o.fleet ?? o.bench.fleet;
+  if (fleet && !realtime && !o.signal?.aborted) results.fleet = await runFleet({ bench: o.bench, scenario, seed, durationMs: Math.round(sim.ranMs), windowMs, fleet });
   if (o.gates !== null) {
     const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? DEFAULT_GATES);
     results.gates = ev.gates;
