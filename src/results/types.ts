@@ -182,6 +182,8 @@ export function armNames(results: Pick<Results, 'arms'>): string[] {
 
 export interface MismatchExample {
   symbol: string;
+  /** The instrument's tick size (prices below are in ticks of it); absent in older files. */
+  tick_size?: string;
   /** Scheduled arrival of the tick (ms since run start). */
   at_ms: number;
   tob_mismatch_ticks: number;
