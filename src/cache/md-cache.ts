@@ -20,12 +20,15 @@
  *
  * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
  */
-import { abortError, type Clock, type TimerHandle } from '../core/clock.js';
+import { abortError, RealClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { CoarseClock } from './coarse-clock.js';
 import { CacheClosedError, ConfigError, RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
 import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
 import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
+import { refreshThroughL2 } from './shared/refresh.js';
+import type { SharedTier } from './shared/tier.js';
 import type {
   BookFeed,
   BookFeedEvent,
@@ -52,6 +55,8 @@ interface Waiter<V> {
   resolve(r: GetResult<V>): void;
   reject(e: unknown): void;
   depth: number;
+  /** The caller's max age (ttl_ms or maxAgeMs): a book from the shared tier must be at most this old. */
+  maxAge: number;
 }
 
 /** One refresh attempt chain (attempts + backoff) of a load. */
@@ -132,7 +137,10 @@ export type MDCacheOptions<V> = MDCacheDeps<V>;
 
 export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   readonly config: Readonly<MdCacheConfig>;
+  /** Timers. */
   private readonly clock: Clock;
+  /** Reads of the time (a CoarseClock over a RealClock by default; the clock itself otherwise). */
+  private readonly time: Clock;
   private readonly refreshFn: RefreshFn<V>;
   private readonly random: () => number;
   // hot config fields
@@ -172,6 +180,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly latency: Histogram = createHistogram();
 
   private readonly metrics: CacheMetrics | undefined;
+  /** L2 shared by a fleet of processes (see shared/); undefined = L1 only. */
+  private readonly shared: SharedTier<V> | undefined;
   private metricsRef: WeakRef<MetricsSource> | undefined;
   private closed = false;
 
@@ -183,6 +193,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const config = mdCacheConfig(input);
     this.config = Object.freeze({ ...config, retry: Object.freeze({ ...config.retry }) });
     this.clock = deps.clock;
+    const res = deps.timeResolutionMs ?? (deps.clock instanceof RealClock ? 1 : 0);
+    this.time = res > 0 ? new CoarseClock(deps.clock, res) : deps.clock;
     this.refreshFn = deps.refresh;
     if (deps.random) {
       this.random = deps.random;
@@ -203,6 +215,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.maxAttempts = Math.max(1, config.retry.max_attempts);
     this.baseMs = config.retry.base_ms;
     this.maxMs = config.retry.max_ms;
+    this.shared = deps.shared;
+    this.shared?.attach({
+      invalidated: (symbol) => this.invalidateLocal(symbol, 'shared'),
+      resync: () => {
+        for (const e of this.map.values()) if (e.has || e.load) this.invalidateEntry(e, 'shared_resync');
+      },
+    });
     this.wsGap = config.invalidate_on_ws_gap_ms;
     this.wsWaitMs = this.timeoutMs * this.maxAttempts + this.maxMs * (this.maxAttempts - 1);
     if (config.policy === 'ws_book') {
@@ -240,20 +259,106 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       if (e !== this.head) this.touch(e);
       e.gets++;
       if (e.has) {
-        const age = this.clock.now() - e.fetchedAt;
+        const age = this.time.now() - e.fetchedAt;
         if (age <= maxAge && age <= this.maxStale && depth <= e.depth) {
           e.hits++;
           this.hits++;
           if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
           return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
         }
-        return this.slowGet(e, depth, age);
+        return this.slowGet(e, depth, age, maxAge);
       }
     } else {
       e = this.create(symbol);
       e.gets++;
     }
-    return this.slowGet(e, depth, -1);
+    return this.slowGet(e, depth, -1, maxAge);
+  }
+
+  /**
+   * Synchronous read, no promise: the entry when it can be served now — fresh, or expired within max_stale_ms
+   * when stale_ok (or while its refresh is failing: stale-if-error) — else undefined. Counts stats like get (a
+   * served entry is a fresh or stale hit, undefined a miss) and starts the background refresh get would start
+   * (so a later call finds the entry). With enabled: false it serves nothing (a miss, no refresh). Throws
+   * CacheClosedError after close().
+   */
+  getSync(symbol: string, opts?: GetOptions): GetResult<V> | undefined {
+    if (this.closed) throw new CacheClosedError(symbol);
+    this.gets++;
+    if (!this.enabled || this.feed !== undefined) return this.getSyncSlow(symbol, opts);
+    let depth = this.maxDepth;
+    let maxAge = this.ttl;
+    if (opts !== undefined) {
+      const d = opts.depth;
+      if (d !== undefined) depth = d < this.maxDepth ? (d >= 1 ? d : 1) : this.maxDepth;
+      if (opts.maxAgeMs !== undefined) maxAge = opts.maxAgeMs;
+    }
+    let e = this.map.get(symbol);
+    if (e !== undefined) {
+      if (e !== this.head) this.touch(e);
+      e.gets++;
+      if (e.has && depth <= e.depth) {
+        const age = this.time.now() - e.fetchedAt;
+        if (age <= maxAge && age <= this.maxStale) {
+          e.hits++;
+          this.hits++;
+          if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
+          return { value: e.value as V, status: 'fresh', ageMs: age };
+        }
+        if (age <= this.maxStale) {
+          const load = e.load;
+          if (this.staleOk || (load !== undefined && load.erroring)) {
+            if (load === undefined) this.startLoad(e, depth);
+            e.staleHits++;
+            this.staleHits++;
+            return { value: e.value as V, status: 'stale', ageMs: age };
+          }
+        }
+      }
+    } else {
+      e = this.create(symbol);
+      e.gets++;
+    }
+    if (e.load === undefined) this.startLoad(e, depth);
+    e.misses++;
+    this.misses++;
+    return undefined;
+  }
+
+  /** getSync for enabled: false (a miss, nothing started) and ws_book (the kept book, or a miss). */
+  private getSyncSlow(symbol: string, opts: GetOptions | undefined): GetResult<V> | undefined {
+    let e = this.map.get(symbol);
+    if (!this.enabled) {
+      if (e === undefined) e = this.create(symbol);
+      else if (e !== this.head) this.touch(e);
+      e.gets++;
+      e.misses++;
+      this.misses++;
+      return undefined;
+    }
+    let maxAge = this.wsGap;
+    if (opts !== undefined && opts.maxAgeMs !== undefined && opts.maxAgeMs < maxAge) maxAge = opts.maxAgeMs;
+    if (e === undefined) e = this.wsCreate(symbol);
+    else if (e !== this.head) this.touch(e);
+    e.gets++;
+    if (e.has) {
+      const age = this.time.now() - e.fetchedAt;
+      if (age <= this.maxStale) {
+        if (age <= maxAge) {
+          e.hits++;
+          this.hits++;
+          return { value: this.wsValue(e), status: 'fresh', ageMs: age };
+        }
+        if (this.staleOk) {
+          e.staleHits++;
+          this.staleHits++;
+          return { value: this.wsValue(e), status: 'stale', ageMs: age };
+        }
+      } else e.ws!.sub?.resync('ws_gap');
+    }
+    e.misses++;
+    this.misses++;
+    return undefined;
   }
 
   /** Seed-compatible: the value, or undefined when the refresh failed (RefreshError). */
@@ -268,7 +373,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   }
 
   /** Not fresh: serve stale (stale-while-refresh / stale-if-error) or wait for a refresh. `age` < 0: no value. */
-  private slowGet(e: Entry<V>, depth: number, age: number): Promise<GetResult<V>> {
+  private slowGet(e: Entry<V>, depth: number, age: number, maxAge: number): Promise<GetResult<V>> {
     if (age >= 0 && age <= this.maxStale && depth <= e.depth) {
       const load = e.load;
       if (this.staleOk || (load !== undefined && load.erroring)) {
@@ -279,7 +384,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       }
     }
     return new Promise<GetResult<V>>((resolve, reject) => {
-      this.join(e, { resolve, reject, depth });
+      this.join(e, { resolve, reject, depth, maxAge });
     });
   }
 
@@ -304,10 +409,10 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const ent = e;
     ent.refreshes++;
     this.refreshes++;
-    const t0 = this.clock.now();
+    const t0 = this.time.now();
     return this.attempt(symbol, depth, new Runner()).then(
       (value) => {
-        this.recordLatency(ent, this.clock.now() - t0);
+        this.recordLatency(ent, this.time.now() - t0);
         return { value, status: 'bypass' as const, ageMs: 0 };
       },
       (err: unknown) => {
@@ -373,12 +478,17 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         return;
       }
       load.attempts++;
-      e.refreshes++;
-      this.refreshes++;
-      const t0 = this.clock.now();
+      const t0 = this.time.now();
       let value: V;
+      let l2At: number | undefined;
       try {
-        value = await this.attempt(e.symbol, load.depth, runner);
+        const rest = (): Promise<V> => {
+          e.refreshes++;
+          this.refreshes++;
+          return this.attempt(e.symbol, load.depth, runner);
+        };
+        if (this.shared === undefined) value = await rest();
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.time, e.symbol, load.depth, () => this.l2MaxAge(load), runner.rc.signal, rest));
       } catch (err) {
         if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
         e.failures++;
@@ -398,7 +508,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         }
         continue;
       }
-      this.succeed(load, runner, value, this.clock.now() - t0);
+      this.succeed(load, runner, value, this.time.now() - t0, l2At);
       return;
     }
   }
@@ -453,22 +563,32 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     });
   }
 
-  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number): void {
+  /** `l2At`: the value came from the shared tier, fetched at that (local clock) time. */
+  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number, l2At?: number): void {
     if (load.done) return;
     const e = load.entry;
-    this.recordLatency(e, latencyMs);
+    if (l2At === undefined) this.recordLatency(e, latencyMs);
     const current = e.load === load;
     this.finishLoad(load, new Error(`hedged refresh of ${e.symbol} lost`), runner);
     if (current && this.map.get(e.symbol) === e && e.epoch === load.epoch) {
       e.has = true;
       e.value = value;
       e.depth = load.depth;
-      e.fetchedAt = this.clock.now();
+      e.fetchedAt = l2At ?? this.time.now();
     }
     const waiters = load.waiters;
     load.waiters = [];
     for (const w of waiters) {
-      if (w.depth <= load.depth) {
+      if (w.depth <= load.depth && l2At !== undefined) {
+        const age = this.time.now() - l2At;
+        if (age > w.maxAge) {
+          this.join(e, w); // joined after the L2 read and wants a younger book
+          continue;
+        }
+        e.hits++;
+        this.hits++;
+        w.resolve({ value, status: 'fresh', ageMs: age });
+      } else if (w.depth <= load.depth) {
         e.misses++;
         this.misses++;
         w.resolve({ value, status: 'miss', ageMs: 0 });
@@ -476,6 +596,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.join(e, w); // asked for more depth than this load fetched
       }
     }
+  }
+
+  /** How old a book from the shared tier may be for this load: ttl_ms, or less when a waiter asked so. */
+  private l2MaxAge(load: Load<V>): number {
+    let m = this.ttl;
+    for (const w of load.waiters) if (w.maxAge < m) m = w.maxAge;
+    return m;
   }
 
   /** A runner used up its attempts; the load fails when it was the last one running. */
@@ -506,7 +633,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private serveStaleIfError(load: Load<V>): void {
     const e = load.entry;
     if (!e.has || e.epoch !== load.epoch || load.waiters.length === 0) return;
-    const age = this.clock.now() - e.fetchedAt;
+    const age = this.time.now() - e.fetchedAt;
     if (age > this.maxStale) return;
     const keep: Waiter<V>[] = [];
     for (const w of load.waiters) {
@@ -551,16 +678,22 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    * Counting: an invalidation is one held symbol (an entry of the cache) invalidated for a reason. Invalidating
    * a symbol the cache does not hold counts nothing; invalidateAll counts one per held symbol. stats() totals,
    * stats(symbol) and mm_md_cache_invalidations_total all count these; the totals also keep evicted symbols'.
+   * With a shared tier, an invalidation also bumps the symbol's epoch in L2 for the whole fleet.
    */
   invalidate(symbol: string, reason: InvalidationReason = 'manual'): void {
-    const e = this.map.get(symbol);
-    if (e === undefined) return;
-    if (e.ws !== undefined) e.ws.sub?.resync(reason); // ws_book: resync (counted when the feed reports 'lost')
-    else this.invalidateEntry(e, reason);
+    this.invalidateLocal(symbol, reason);
+    this.shared?.invalidate(symbol);
   }
 
   invalidateAll(reason: InvalidationReason = 'all'): void {
     for (const e of [...this.map.values()]) this.invalidate(e.symbol, reason);
+  }
+
+  private invalidateLocal(symbol: string, reason: string): void {
+    const e = this.map.get(symbol);
+    if (e === undefined) return;
+    if (e.ws !== undefined) e.ws.sub?.resync(reason); // ws_book: resync (counted when the feed reports 'lost')
+    else this.invalidateEntry(e, reason);
   }
 
   private invalidateEntry(e: Entry<V>, reason: string): void {
@@ -585,7 +718,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   peek(symbol: string): { value: V; ageMs: number } | undefined {
     const e = this.map.get(symbol);
     if (e === undefined || !e.has) return undefined;
-    return { value: e.ws !== undefined ? this.wsValue(e) : (e.value as V), ageMs: this.clock.now() - e.fetchedAt };
+    return { value: e.ws !== undefined ? this.wsValue(e) : (e.value as V), ageMs: this.time.now() - e.fetchedAt };
   }
 
   // ------------------------------------------------------------------------------------ ws_book policy
@@ -606,7 +739,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     else if (e !== this.head) this.touch(e);
     e.gets++;
     if (e.has) {
-      const age = this.clock.now() - e.fetchedAt;
+      const age = this.time.now() - e.fetchedAt;
       if (age <= this.maxStale) {
         if (age <= maxAge) {
           e.hits++;
@@ -694,7 +827,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const waiters = ws.waiters;
     ws.waiters = [];
     const value = this.wsValue(e);
-    const ageMs = this.clock.now() - e.fetchedAt;
+    const ageMs = this.time.now() - e.fetchedAt;
     for (const w of waiters) {
       this.clock.clearTimeout(w.timer);
       e.misses++;
@@ -777,7 +910,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   // --------------------------------------------------------------------------------------------- stats
 
   stats(symbol?: string): CacheStats {
-    const now = this.clock.now();
+    const now = this.time.now();
     if (symbol !== undefined) {
       const e = this.map.get(symbol);
       if (!e) return makeStats(0, 0, 0, 0, 0, undefined, 0, 0, emptyLatency(), 0, {});
@@ -813,7 +946,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
             p99: round3(Math.min(h.getValueAtPercentile(99), h.maxValue) / LAT_SCALE),
             max: round3(h.maxValue / LAT_SCALE),
           };
-    return makeStats(
+    const all = makeStats(
       this.gets,
       this.hits,
       this.staleHits,
@@ -826,11 +959,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       this.evictions,
       { ...this.invTotals },
     );
+    if (this.shared) all.shared = this.shared.stats();
+    return all;
   }
 
   /** MetricsSource: every held symbol's counters, for the scrape-time collect() callbacks. */
   forEachSymbol(fn: (c: SymbolCounters, ageMs: number | undefined) => void): void {
-    const now = this.clock.now();
+    const now = this.time.now();
     for (const e of this.map.values()) fn(e, e.has ? now - e.fetchedAt : undefined);
   }
 
@@ -848,6 +983,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     }
     if (this.metrics && this.metricsRef) this.metrics.delete(this.metricsRef);
     this.metricsRef = undefined;
+    void this.shared?.close();
   }
 }
 

@@ -1,6 +1,8 @@
 /** Public shapes of the cache engine. The engine is generic in the value it holds. */
 import type { Clock } from '../core/clock.js';
 import type { Registry } from 'prom-client';
+import type { SharedTier } from './shared/tier.js';
+import type { SharedStats } from './shared/types.js';
 
 export type GetStatus = 'fresh' | 'stale' | 'miss' | 'bypass';
 
@@ -34,6 +36,14 @@ export interface MDCacheDeps<V> {
   registry?: Registry | null;
   /** Jitter source for retry backoff, uniform in [0, 1). Default: a stream seeded with a fixed seed (never Math.random). */
   random?: () => number;
+  /**
+   * Resolution of the time reads behind TTL and age checks: a CoarseClock over `clock` caches a reading this long
+   * (and for at most 64 reads). Default 1 ms for a RealClock (a high-resolution clock read costs as much as the
+   * rest of a hit), 0 (read `clock` every time) for any other clock — a VirtualClock stays exact.
+   */
+  timeResolutionMs?: number;
+  /** Shared (L2) tier of a fleet of processes; the cache closes it on close(). Omitted = L1 only. */
+  shared?: SharedTier<V>;
   /** policy ws_book: the stream that keeps each symbol's book (required for ws_book, unused otherwise). */
   feed?: BookFeed<V>;
 }
@@ -63,6 +73,8 @@ export interface CacheStats {
   refreshLatencyMs: LatencySummary;
   evictions: number;
   invalidations: Record<string, number>;
+  /** Shared-tier counters (L2 hits/misses, leases, errors, fallback); only with a shared tier. */
+  shared?: SharedStats;
 }
 
 /** What the invalidator needs from a cache: the book it last served, and the invalidation calls. */

@@ -15,6 +15,8 @@ export interface RunOutputOptions {
   json?: boolean;
   junit?: string;
   report?: Omit<WriteReportOptions, 'evaluation' | 'reportName'>;
+  /** The command named in the terminal heading (default `mdcache bench`). */
+  command?: string;
   /** Extra terminal lines after the summary table. */
   extraSummary?: string;
 }
@@ -27,7 +29,7 @@ export function writeRunOutput(results: Results, hlogs: Record<string, string>, 
   if (o.junit && ev) writeFileAtomic(o.junit, renderJUnit(results, ev));
   if (ev) appendStepSummary(renderStepSummary(results, ev));
   const out = o.json ? process.stderr : process.stdout;
-  out.write(renderTerminalSummary(results, { color: useColor(out), evaluation: ev ?? null }));
+  out.write(renderTerminalSummary(results, { color: useColor(out), evaluation: ev ?? null, command: o.command }));
   if (o.extraSummary) out.write(o.extraSummary);
   out.write(`\nwrote ${join(o.outDir, 'results.json')}, ${written.report} (+${written.charts.length} charts, ${Object.keys(hlogs).length} .hlog files) in ${(results.run.wall_ms / 1000).toFixed(1)} s\n`);
   if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -51,7 +51,7 @@ export interface Scenario {
   source: string;
 }
 
-export const SCENARIO_KEYS = ['name', 'description', 'seed', 'duration', 'symbols', 'market', 'rest', 'pipeline', 'md_cache', 'arms', 'gates'] as const;
+export const SCENARIO_KEYS = ['name', 'description', 'seed', 'duration', 'symbols', 'market', 'rest', 'pipeline', 'md_cache', 'arms', 'gates', 'fleet'] as const;
 
 export const GENERATE_DEFAULTS: GenerateSymbols = {
   count: 100,

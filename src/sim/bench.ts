@@ -1,5 +1,5 @@
 /** `bench` as a library function: run a scenario through both paths and assemble the results document. */
-import { RealClock, VirtualClock, ZeroedClock, hostElapsedMs, wallClockIso, type Clock } from '../core/clock.js';
+import { RealClock, VirtualClock, ZeroedClock, hostElapsedMs, wallClockEpochMs, wallClockIso, type Clock } from '../core/clock.js';
 import type { MarketFeed } from '../market/feed.js';
 import type { Results } from '../results/types.js';
 import { createMarket, resolveSymbols, withSymbolCount } from '../scenario/scenario.js';
@@ -14,6 +14,7 @@ import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
 import { simulate, type ArmSpec, type SimMarket } from './simulate.js';
+import { runFleet, type FleetSpec } from './fleet.js';
 
 export interface BenchOptions {
   bench: BenchScenario;
@@ -43,6 +44,8 @@ export interface BenchOptions {
   arms?: readonly ArmSpec[];
   /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
+  /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
+  fleet?: FleetSpec;
 }
 
 export interface BenchOutput {
@@ -71,6 +74,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const live = o.market ? await o.market(hostClock) : undefined;
   const realtime = o.realtime || live !== undefined;
   const clock: Clock = realtime ? new ZeroedClock(hostClock) : new VirtualClock(0);
+  // The .hlog StartTime: the real moment the run's clock started (epoch s) on the real clock; 0 in virtual time (deterministic files).
+  const hlogStartSec = realtime ? wallClockEpochMs() / 1000 : 0;
   const feed = o.feed ?? createMarket(scenario, { seed });
   const market = live ?? feedMarket({ clock, feed, rest: scenario.rest, seed });
   const arms = o.arms ?? o.bench.arms;
@@ -112,6 +117,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     stageNames: o.bench.pipeline.stages.map((s) => s.name),
     sim,
   });
+  const fleet = o.fleet ?? o.bench.fleet;
+  if (fleet && !realtime && !o.signal?.aborted) results.fleet = await runFleet({ bench: o.bench, scenario, seed, durationMs: Math.round(sim.ranMs), windowMs, fleet });
   if (o.gates !== null) {
     const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? defaultGates(scenario.rest.budget?.weight_per_min));
     results.gates = ev.gates;
@@ -122,7 +129,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     }
   }
   const hlogs: Record<string, string> = {};
-  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, 0, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
+  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, hlogStartSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
   results.run.wall_ms = Math.round(hostElapsedMs() - t0);
   return { results, hlogs };
 }

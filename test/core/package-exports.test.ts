@@ -73,7 +73,7 @@ describe('the package is importable by name', () => {
     expect(JSON.parse(out)).toEqual(ROOT_EXPORTS);
   });
 
-  it('importing the root loads no ws, yaml, chalk, cli-table3, hdr-histogram-js, prom-client, commander; each loads only when used', () => {
+  it('importing the root loads no ws, yaml, chalk, cli-table3, hdr-histogram-js, prom-client, commander, ioredis; each loads only when used', () => {
     const code = `${PROBE}
       const { MDCache, VirtualClock, mdCacheConfig, parseConfig } = await import('mdcache');
       const afterImport = await loaded();
@@ -96,13 +96,13 @@ describe('the package is importable by name', () => {
     expect(r.afterParse).toContain('yaml');
     expect(r.afterParse).not.toContain('prom-client');
     expect(r.afterDefaultRegistry).toContain('prom-client');
-    for (const heavy of ['ws', 'chalk', 'cli-table3', 'commander']) expect(r.afterDefaultRegistry).not.toContain(heavy);
+    for (const heavy of ['ws', 'chalk', 'cli-table3', 'commander', 'ioredis']) expect(r.afterDefaultRegistry).not.toContain(heavy);
   });
 
   it('the proving ground is reachable through subpath exports', () => {
     const code = `
       const names = {};
-      for (const sub of ['sim', 'gates', 'report', 'market', 'scenario', 'exchange', 'net', 'ops']) names[sub] = Object.keys(await import('mdcache/' + sub));
+      for (const sub of ['sim', 'gates', 'report', 'market', 'scenario', 'exchange', 'net', 'ops', 'shared']) names[sub] = Object.keys(await import('mdcache/' + sub));
       console.log(JSON.stringify(names));
     `;
     const n = JSON.parse(runModule(code)) as Record<string, string[]>;
@@ -114,6 +114,7 @@ describe('the package is importable by name', () => {
     expect(n.exchange).toEqual(expect.arrayContaining(['startExchange']));
     expect(n.net).toEqual(expect.arrayContaining(['WsBook', 'BinanceRestSource', 'connectLiveMarket']));
     expect(n.ops).toEqual(expect.arrayContaining(['runShadow', 'runCanary', 'loadProdConfig', 'startMetricsServer']));
+    expect(n.shared).toEqual(expect.arrayContaining(['redisTierFor', 'SharedTier', 'RedisStore', 'SimServer', 'bookCodec']));
     // internals stay internal
     expect(Object.values(n).flat()).not.toContain('writeFileAtomic');
   });

@@ -15,6 +15,7 @@ import { loadGatesFile } from '../../gates/spec.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
 import { armsFromPolicies } from '../../sim/arms.js';
+import { FLEET_SHARED_DEFAULTS, MAX_PROCESSES } from '../../sim/fleet-config.js';
 import { binanceMarketFactory, symbolsFlag } from '../../net/bench-source.js';
 import { durationFlag, intFlag } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -40,6 +41,7 @@ interface BenchFlags {
   source: string;
   window?: number;
   policies?: string[];
+  processes?: number;
 }
 
 export function runId(scenario: string, seed: number): string {
@@ -87,6 +89,7 @@ export function registerBench(program: Command): void {
     .option('--policies <list>', "run one cached path (arm) per cache policy on the same workload, e.g. ttl,refresh_ahead,ws_book (overrides the scenario's arms:)", listFlag)
     .option('--gates <file>', "YAML file with a gates: list (default: the scenario's gates, else the defaults)")
     .option('--junit <file>', 'also write JUnit XML, one testcase per gate')
+    .option('--processes <n>', "simulate a fleet of n processes on the same symbols, with and without a shared (L2) tier (overrides the scenario's fleet.processes; virtual time)", intFlag('--processes', 1, MAX_PROCESSES))
     .option('--window <d>', 'window length for per-window statistics (default: a tenth of the run, between 1s and 1m)', durationFlag('--window'))
     .addHelpText(
       'after',
@@ -95,6 +98,8 @@ export function registerBench(program: Command): void {
     .action(async (f: BenchFlags) => {
       const bench = loadBenchScenario(f.scenario);
       if (f.policies) bench.arms = armsFromPolicies(f.policies, bench.mdCacheRaw);
+      if (f.processes !== undefined) bench.fleet = { processes: f.processes, shared: bench.fleet?.shared ?? { ...FLEET_SHARED_DEFAULTS } };
+      if (bench.fleet && (f.realtime || f.source === 'binance')) throw new UsageError('--processes / fleet: the fleet is simulated in virtual time; real processes (--source binance with N workers) are not supported yet');
       const gates = f.gates ? loadGatesFile(f.gates, bench.arms?.map((a) => a.name)) : undefined;
       const seed = f.seed ?? bench.scenario.seed;
       const durationMs = f.duration ?? bench.scenario.duration_ms ?? 30 * 60_000;

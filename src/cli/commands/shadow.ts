@@ -93,6 +93,7 @@ export function registerShadow(program: Command): void {
           outDir,
           json: f.json,
           junit: f.junit,
+          command: 'mdcache shadow',
           report: { title: `mdcache shadow: ${scenarioLabel}`, extraSections: [renderShadowSections(s)] },
           extraSummary: `shadow: ${s.compared} ticks compared; top of book differed on ${(s.tob_mismatch_ratio * 100).toFixed(2)} % (p99 ${s.tob_mismatch_ticks.p99} ticks), depth on ${(s.depth_mismatch_ratio * 100).toFixed(2)} %${results.run.interrupted ? '; INTERRUPTED' : ''}\n`,
         });
