@@ -19,7 +19,7 @@ describe('scenarios', () => {
     for (const name of listScenarios()) {
       const sc = loadScenario(name);
       expect(sc.name).toBe(name);
-      expect(sc.duration_ms).toBe(30 * 60_000);
+      expect(sc.duration_ms).toBe(name === 'ci' ? 2 * 60_000 : 30 * 60_000); // ci: the short CI gate scenario
       const syms = resolveSymbols(sc);
       for (const s of syms) priceToTicks(s.price, s.tick_size);
       const feed = createMarket(sc);
