@@ -1,11 +1,13 @@
 /** `bench` as a library function: run a scenario through both paths and assemble the results document. */
 import { RealClock, VirtualClock, ZeroedClock, hostElapsedMs, wallClockEpochMs, wallClockIso, type Clock } from '../core/clock.js';
+import { UsageError } from '../core/errors.js';
+import { MAX_WINDOWS, minWindowMs } from './limits.js';
 import type { MarketFeed } from '../market/feed.js';
 import type { Results } from '../results/types.js';
 import { createMarket, resolveSymbols, withSymbolCount } from '../scenario/scenario.js';
 import { renderHlog } from '../metrics/hlog.js';
 import { evaluateGates } from '../gates/evaluate.js';
-import { DEFAULT_GATES } from '../gates/spec.js';
+import { defaultGates } from '../gates/spec.js';
 import type { GateSpec } from '../gates/types.js';
 import type { Registry } from 'prom-client';
 import type { OrderBook } from '../market/book.js';
@@ -61,7 +63,14 @@ export const DEFAULT_WINDOW_MS = 60_000;
  * run still has ~10 windows for its intervals and a long one has 1-minute windows.
  */
 export function defaultWindowMs(durationMs: number): number {
-  return Math.max(1000, Math.min(DEFAULT_WINDOW_MS, Math.round(durationMs / 10 / 1000) * 1000));
+  return Math.max(1000, Math.min(DEFAULT_WINDOW_MS, Math.round(durationMs / 10 / 1000) * 1000), minWindowMs(durationMs));
+}
+
+
+/** A replay feed's warnings (e.g. gaps in its update ids); other feeds have none. */
+function replayWarnings(feed: MarketFeed | undefined): readonly string[] {
+  const w = (feed as { warnings?: unknown } | undefined)?.warnings;
+  return Array.isArray(w) ? (w as string[]) : [];
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchOutput> {
@@ -70,6 +79,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const seed = o.seed ?? o.bench.scenario.seed;
   const scenario = o.symbols ? withSymbolCount(o.bench.scenario, o.symbols) : o.bench.scenario;
   const windowMs = Math.min(o.windowMs ?? defaultWindowMs(o.durationMs), o.durationMs);
+  if (Math.ceil(o.durationMs / windowMs) > MAX_WINDOWS) throw new UsageError(`window ${windowMs} ms makes more than ${MAX_WINDOWS} windows in ${o.durationMs} ms; use at least ${minWindowMs(o.durationMs)} ms`);
   const hostClock = new RealClock();
   const live = o.market ? await o.market(hostClock) : undefined;
   const realtime = o.realtime || live !== undefined;
@@ -106,6 +116,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     md_cache: o.bench.mdCache,
     ...(arms && arms.length > 0 ? { arms: arms.map((a) => ({ name: a.name, md_cache: a.overrides ?? {} })) } : {}),
     ...(scenario.gates !== undefined && scenario.gates !== null ? { gates: scenario.gates } : {}),
+    ...(replayWarnings(o.feed).length > 0 ? { replay_warnings: replayWarnings(o.feed) } : {}),
     ...(live ? { symbol_count: live.symbols.length, symbols: live.symbols, ...live.describe?.() } : {}),
   };
   const results = buildResults({
@@ -120,7 +131,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const fleet = o.fleet ?? o.bench.fleet;
   if (fleet && !realtime && !o.signal?.aborted) results.fleet = await runFleet({ bench: o.bench, scenario, seed, durationMs: Math.round(sim.ranMs), windowMs, fleet });
   if (o.gates !== null) {
-    const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? DEFAULT_GATES);
+    const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? defaultGates(scenario.rest.budget?.weight_per_min));
     results.gates = ev.gates;
     results.verdict = ev.verdict;
     for (const a of ev.arms ?? []) {
