@@ -116,6 +116,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly clock: Clock;
   private readonly refreshFn: RefreshFn<V>;
   private readonly random: () => number;
+  private readonly jitterFor: ((symbol: string) => number) | undefined;
   // hot config fields
   private readonly enabled: boolean;
   private readonly ttl: number;
@@ -161,6 +162,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.config = Object.freeze({ ...config, retry: Object.freeze({ ...config.retry }) });
     this.clock = deps.clock;
     this.refreshFn = deps.refresh;
+    this.jitterFor = deps.jitterFor;
     if (deps.random) {
       this.random = deps.random;
     } else {
@@ -362,7 +364,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.serveStaleIfError(load);
         const cap = Math.min(this.maxMs, this.baseMs * 2 ** (attempt - 1));
         try {
-          await this.clock.sleep(Math.max(this.random() * cap, retryAfterOf(err)), runner.rc.signal);
+          await this.clock.sleep(Math.max((this.jitterFor ? this.jitterFor(e.symbol) : this.random()) * cap, retryAfterOf(err)), runner.rc.signal);
         } catch {
           return;
         }

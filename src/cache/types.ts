@@ -34,6 +34,11 @@ export interface MDCacheDeps<V> {
   registry?: Registry | null;
   /** Jitter source for retry backoff, uniform in [0, 1). Default: a stream seeded with a fixed seed (never Math.random). */
   random?: () => number;
+  /**
+   * Per-symbol jitter source (uniform in [0, 1)); overrides `random` when given. The simulator uses one seeded
+   * stream per symbol so a symbol's retries never depend on other symbols' (exact sharding across threads).
+   */
+  jitterFor?: (symbol: string) => number;
 }
 
 export interface LatencySummary {

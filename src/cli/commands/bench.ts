@@ -15,6 +15,7 @@ import { loadGatesFile } from '../../gates/spec.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
 import { armsFromPolicies } from '../../sim/arms.js';
+import { defaultJobs } from '../../sim/pool.js';
 import { binanceMarketFactory, symbolsFlag } from '../../net/bench-source.js';
 import { durationFlag, intFlag } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -40,6 +41,7 @@ interface BenchFlags {
   source: string;
   window?: number;
   policies?: string[];
+  jobs?: number;
 }
 
 export function runId(scenario: string, seed: number): string {
@@ -85,6 +87,7 @@ export function registerBench(program: Command): void {
     .option('--no-progress', 'no progress bar (it only shows when stderr is a TTY anyway)')
     .option('--no-gate', 'do not evaluate gates (exit 0 whatever the numbers)')
     .option('--policies <list>', "run one cached path (arm) per cache policy on the same workload, e.g. ttl,refresh_ahead,ws_book (overrides the scenario's arms:)", listFlag)
+    .option('--jobs <n>', 'worker threads to shard the symbols across (default: the number of cores); results are identical for any value', intFlag('--jobs', 1, 1024))
     .option('--gates <file>', "YAML file with a gates: list (default: the scenario's gates, else the defaults)")
     .option('--junit <file>', 'also write JUnit XML, one testcase per gate')
     .option('--window <d>', 'window length for per-window statistics (default: a tenth of the run, between 1s and 1m)', durationFlag('--window'))
@@ -126,6 +129,7 @@ export function registerBench(program: Command): void {
         market,
         windowMs,
         feed,
+        jobs: f.jobs ?? defaultJobs(),
         gates: f.gate ? gates : null,
         run: { id, command: reproduceCommand(f, durationMs, seed), version: VERSION, host: hostname() },
         onProgress: (t) => {
