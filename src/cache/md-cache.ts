@@ -21,12 +21,17 @@
  * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
  */
 import { abortError, type Clock, type TimerHandle } from '../core/clock.js';
-import { CacheClosedError, RefreshError, TimeoutError } from '../core/errors.js';
+import { CacheClosedError, ConfigError, RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
 import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
 import { cacheMetricsFor, defaultRegistry, type CacheMetrics, type MetricsSource, type SymbolCounters } from './metrics.js';
+import { refreshThroughL2 } from './shared/refresh.js';
+import type { SharedTier } from './shared/tier.js';
 import type {
+  BookFeed,
+  BookFeedEvent,
+  BookSubscription,
   CacheStats,
   GetOptions,
   GetResult,
@@ -49,6 +54,8 @@ interface Waiter<V> {
   resolve(r: GetResult<V>): void;
   reject(e: unknown): void;
   depth: number;
+  /** The caller's max age (ttl_ms or maxAgeMs): a book from the shared tier must be at most this old. */
+  maxAge: number;
 }
 
 /** One refresh attempt chain (attempts + backoff) of a load. */
@@ -80,6 +87,20 @@ class Load<V> {
   ) {}
 }
 
+interface WsWaiter<V> {
+  resolve(r: GetResult<V>): void;
+  reject(e: unknown): void;
+  timer: TimerHandle | undefined;
+}
+
+/** ws_book state of an entry: the feed subscription, whether `value` must be re-read, callers waiting for sync. */
+interface WsState<V> {
+  sub: BookSubscription<V> | undefined;
+  dirty: boolean;
+  waiters: WsWaiter<V>[];
+  failedSyncs: number;
+}
+
 class Entry<V> implements SymbolCounters {
   // LRU links (head = most recently used)
   prev: Entry<V> | undefined = undefined;
@@ -106,6 +127,8 @@ class Entry<V> implements SymbolCounters {
   inv: Record<string, number> | undefined = undefined;
   lat: Float64Array | undefined = undefined;
   latN = 0;
+  /** policy ws_book only. */
+  ws: WsState<V> | undefined = undefined;
   constructor(readonly symbol: string) {}
 }
 
@@ -132,6 +155,10 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly maxAttempts: number;
   private readonly baseMs: number;
   private readonly maxMs: number;
+  /** policy ws_book: the book feed, the silence after which a book is stale, how long a get waits for sync. */
+  private readonly feed: BookFeed<V> | undefined;
+  private readonly wsGap: number;
+  private readonly wsWaitMs: number;
 
   private readonly map = new Map<string, Entry<V>>();
   private head: Entry<V> | undefined = undefined;
@@ -150,6 +177,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly latency: Histogram = createHistogram();
 
   private readonly metrics: CacheMetrics | undefined;
+  /** L2 shared by a fleet of processes (see shared/); undefined = L1 only. */
+  private readonly shared: SharedTier<V> | undefined;
   private metricsRef: WeakRef<MetricsSource> | undefined;
   private closed = false;
 
@@ -182,6 +211,19 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     this.maxAttempts = Math.max(1, config.retry.max_attempts);
     this.baseMs = config.retry.base_ms;
     this.maxMs = config.retry.max_ms;
+    this.shared = deps.shared;
+    this.shared?.attach({
+      invalidated: (symbol) => this.invalidateLocal(symbol, 'shared'),
+      resync: () => {
+        for (const e of this.map.values()) if (e.has || e.load) this.invalidateEntry(e, 'shared_resync');
+      },
+    });
+    this.wsGap = config.invalidate_on_ws_gap_ms;
+    this.wsWaitMs = this.timeoutMs * this.maxAttempts + this.maxMs * (this.maxAttempts - 1);
+    if (config.policy === 'ws_book') {
+      if (!deps.feed) throw new ConfigError([{ path: 'md_cache.policy', message: "'ws_book' needs a book feed (deps.feed): the stream that keeps each symbol's book" }], 'md_cache config');
+      this.feed = deps.feed;
+    } else this.feed = undefined;
     const registry = deps.registry === undefined ? defaultRegistry() : deps.registry;
     if (registry) {
       this.metrics = cacheMetricsFor(registry);
@@ -199,6 +241,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   get(symbol: string, opts?: GetOptions): Promise<GetResult<V>> {
     if (this.closed) return Promise.reject(new CacheClosedError(symbol));
     if (!this.enabled) return this.bypass(symbol, opts);
+    if (this.feed !== undefined) return this.wsGet(symbol, opts);
     this.gets++;
     let depth = this.maxDepth;
     let maxAge = this.ttl;
@@ -219,13 +262,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
           return Promise.resolve({ value: e.value as V, status: 'fresh', ageMs: age });
         }
-        return this.slowGet(e, depth, age);
+        return this.slowGet(e, depth, age, maxAge);
       }
     } else {
       e = this.create(symbol);
       e.gets++;
     }
-    return this.slowGet(e, depth, -1);
+    return this.slowGet(e, depth, -1, maxAge);
   }
 
   /** Seed-compatible: the value, or undefined when the refresh failed (RefreshError). */
@@ -240,7 +283,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   }
 
   /** Not fresh: serve stale (stale-while-refresh / stale-if-error) or wait for a refresh. `age` < 0: no value. */
-  private slowGet(e: Entry<V>, depth: number, age: number): Promise<GetResult<V>> {
+  private slowGet(e: Entry<V>, depth: number, age: number, maxAge: number): Promise<GetResult<V>> {
     if (age >= 0 && age <= this.maxStale && depth <= e.depth) {
       const load = e.load;
       if (this.staleOk || (load !== undefined && load.erroring)) {
@@ -251,7 +294,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       }
     }
     return new Promise<GetResult<V>>((resolve, reject) => {
-      this.join(e, { resolve, reject, depth });
+      this.join(e, { resolve, reject, depth, maxAge });
     });
   }
 
@@ -345,12 +388,17 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         return;
       }
       load.attempts++;
-      e.refreshes++;
-      this.refreshes++;
       const t0 = this.clock.now();
       let value: V;
+      let l2At: number | undefined;
       try {
-        value = await this.attempt(e.symbol, load.depth, runner);
+        const rest = (): Promise<V> => {
+          e.refreshes++;
+          this.refreshes++;
+          return this.attempt(e.symbol, load.depth, runner);
+        };
+        if (this.shared === undefined) value = await rest();
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.clock, e.symbol, load.depth, () => this.l2MaxAge(load), runner.rc.signal, rest));
       } catch (err) {
         if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
         e.failures++;
@@ -370,7 +418,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         }
         continue;
       }
-      this.succeed(load, runner, value, this.clock.now() - t0);
+      this.succeed(load, runner, value, this.clock.now() - t0, l2At);
       return;
     }
   }
@@ -425,22 +473,32 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     });
   }
 
-  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number): void {
+  /** `l2At`: the value came from the shared tier, fetched at that (local clock) time. */
+  private succeed(load: Load<V>, runner: Runner, value: V, latencyMs: number, l2At?: number): void {
     if (load.done) return;
     const e = load.entry;
-    this.recordLatency(e, latencyMs);
+    if (l2At === undefined) this.recordLatency(e, latencyMs);
     const current = e.load === load;
     this.finishLoad(load, new Error(`hedged refresh of ${e.symbol} lost`), runner);
     if (current && this.map.get(e.symbol) === e && e.epoch === load.epoch) {
       e.has = true;
       e.value = value;
       e.depth = load.depth;
-      e.fetchedAt = this.clock.now();
+      e.fetchedAt = l2At ?? this.clock.now();
     }
     const waiters = load.waiters;
     load.waiters = [];
     for (const w of waiters) {
-      if (w.depth <= load.depth) {
+      if (w.depth <= load.depth && l2At !== undefined) {
+        const age = this.clock.now() - l2At;
+        if (age > w.maxAge) {
+          this.join(e, w); // joined after the L2 read and wants a younger book
+          continue;
+        }
+        e.hits++;
+        this.hits++;
+        w.resolve({ value, status: 'fresh', ageMs: age });
+      } else if (w.depth <= load.depth) {
         e.misses++;
         this.misses++;
         w.resolve({ value, status: 'miss', ageMs: 0 });
@@ -448,6 +506,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.join(e, w); // asked for more depth than this load fetched
       }
     }
+  }
+
+  /** How old a book from the shared tier may be for this load: ttl_ms, or less when a waiter asked so. */
+  private l2MaxAge(load: Load<V>): number {
+    let m = this.ttl;
+    for (const w of load.waiters) if (w.maxAge < m) m = w.maxAge;
+    return m;
   }
 
   /** A runner used up its attempts; the load fails when it was the last one running. */
@@ -523,14 +588,22 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    * Counting: an invalidation is one held symbol (an entry of the cache) invalidated for a reason. Invalidating
    * a symbol the cache does not hold counts nothing; invalidateAll counts one per held symbol. stats() totals,
    * stats(symbol) and mm_md_cache_invalidations_total all count these; the totals also keep evicted symbols'.
+   * With a shared tier, an invalidation also bumps the symbol's epoch in L2 for the whole fleet.
    */
   invalidate(symbol: string, reason: InvalidationReason = 'manual'): void {
-    const e = this.map.get(symbol);
-    if (e !== undefined) this.invalidateEntry(e, reason);
+    this.invalidateLocal(symbol, reason);
+    this.shared?.invalidate(symbol);
   }
 
   invalidateAll(reason: InvalidationReason = 'all'): void {
-    for (const e of this.map.values()) this.invalidateEntry(e, reason);
+    for (const e of [...this.map.values()]) this.invalidate(e.symbol, reason);
+  }
+
+  private invalidateLocal(symbol: string, reason: string): void {
+    const e = this.map.get(symbol);
+    if (e === undefined) return;
+    if (e.ws !== undefined) e.ws.sub?.resync(reason); // ws_book: resync (counted when the feed reports 'lost')
+    else this.invalidateEntry(e, reason);
   }
 
   private invalidateEntry(e: Entry<V>, reason: string): void {
@@ -555,7 +628,136 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   peek(symbol: string): { value: V; ageMs: number } | undefined {
     const e = this.map.get(symbol);
     if (e === undefined || !e.has) return undefined;
-    return { value: e.value as V, ageMs: this.clock.now() - e.fetchedAt };
+    return { value: e.ws !== undefined ? this.wsValue(e) : (e.value as V), ageMs: this.clock.now() - e.fetchedAt };
+  }
+
+  // ------------------------------------------------------------------------------------ ws_book policy
+  //
+  // The feed keeps each symbol's book from the diff stream (REST only to sync). An entry `has` a value while
+  // the book is in sync; `fetchedAt` is the last time it was known to match the exchange (the sync, or the
+  // last stream message applied). Fresh while that is within invalidate_on_ws_gap_ms; after that stale (served
+  // when stale_ok) up to max_stale_ms; beyond, the symbol is resynced and callers wait. A 'lost' event
+  // (gap, seq_gap, crossed, reconnect, an invalidate call) is an invalidation: the old book is never served
+  // again; callers wait for the resync.
+
+  private wsGet(symbol: string, opts: GetOptions | undefined): Promise<GetResult<V>> {
+    this.gets++;
+    let maxAge = this.wsGap;
+    if (opts !== undefined && opts.maxAgeMs !== undefined && opts.maxAgeMs < maxAge) maxAge = opts.maxAgeMs;
+    let e = this.map.get(symbol);
+    if (e === undefined) e = this.wsCreate(symbol);
+    else if (e !== this.head) this.touch(e);
+    e.gets++;
+    if (e.has) {
+      const age = this.clock.now() - e.fetchedAt;
+      if (age <= this.maxStale) {
+        if (age <= maxAge) {
+          e.hits++;
+          this.hits++;
+          return Promise.resolve({ value: this.wsValue(e), status: 'fresh', ageMs: age });
+        }
+        if (this.staleOk) {
+          e.staleHits++;
+          this.staleHits++;
+          return Promise.resolve({ value: this.wsValue(e), status: 'stale', ageMs: age });
+        }
+      } else e.ws!.sub?.resync('ws_gap'); // silent past max_stale_ms: never served; resync from a snapshot
+    }
+    const ent = e;
+    return new Promise<GetResult<V>>((resolve, reject) => this.wsWait(ent, resolve, reject));
+  }
+
+  private wsCreate(symbol: string): Entry<V> {
+    const e = this.create(symbol);
+    const ws: WsState<V> = { sub: undefined, dirty: true, waiters: [], failedSyncs: 0 };
+    e.ws = ws;
+    ws.sub = this.feed!.subscribe(symbol, (ev) => this.onFeedEvent(e, ev));
+    return e;
+  }
+
+  private wsValue(e: Entry<V>): V {
+    const ws = e.ws!;
+    if (ws.dirty || e.value === undefined) {
+      const v = ws.sub?.book(this.maxDepth);
+      if (v !== undefined) {
+        e.value = v;
+        ws.dirty = false;
+      }
+    }
+    return e.value as V;
+  }
+
+  private wsWait(e: Entry<V>, resolve: (r: GetResult<V>) => void, reject: (err: unknown) => void): void {
+    const ws = e.ws!;
+    const w: WsWaiter<V> = { resolve, reject, timer: undefined };
+    const failedBefore = ws.failedSyncs;
+    w.timer = this.clock.setTimeout(() => {
+      const i = ws.waiters.indexOf(w);
+      if (i < 0) return;
+      ws.waiters.splice(i, 1);
+      e.misses++;
+      this.misses++;
+      const why = new TimeoutError(`ws_book: ${e.symbol} not in sync within ${this.wsWaitMs} ms`);
+      reject(new RefreshError(e.symbol, Math.max(1, ws.failedSyncs - failedBefore), why));
+    }, this.wsWaitMs);
+    ws.waiters.push(w);
+  }
+
+  private onFeedEvent(e: Entry<V>, ev: BookFeedEvent): void {
+    if (this.closed || this.map.get(e.symbol) !== e) return;
+    const ws = e.ws!;
+    switch (ev.type) {
+      case 'lost': {
+        this.invTotals[ev.reason] = (this.invTotals[ev.reason] ?? 0) + 1;
+        const inv = (e.inv ??= {});
+        inv[ev.reason] = (inv[ev.reason] ?? 0) + 1;
+        e.epoch++;
+        e.has = false;
+        e.value = undefined;
+        ws.dirty = true;
+        return;
+      }
+      case 'sync_failed':
+        ws.failedSyncs++;
+        e.failures++;
+        this.failures++;
+        return;
+      case 'synced':
+        e.refreshes++;
+        this.refreshes++;
+        e.has = true;
+        break;
+      case 'message':
+        if (!e.has) return; // buffered by the feed until the sync
+        break;
+    }
+    if (ev.t > e.fetchedAt || ev.type === 'synced') e.fetchedAt = ev.t;
+    ws.dirty = true;
+    if (ws.waiters.length === 0) return;
+    const waiters = ws.waiters;
+    ws.waiters = [];
+    const value = this.wsValue(e);
+    const ageMs = this.clock.now() - e.fetchedAt;
+    for (const w of waiters) {
+      this.clock.clearTimeout(w.timer);
+      e.misses++;
+      this.misses++;
+      w.resolve({ value, status: 'miss', ageMs });
+    }
+  }
+
+  private wsClose(e: Entry<V>, reason: string): void {
+    const ws = e.ws!;
+    const waiters = ws.waiters;
+    ws.waiters = [];
+    for (const w of waiters) {
+      this.clock.clearTimeout(w.timer);
+      e.misses++;
+      this.misses++;
+      w.reject(new RefreshError(e.symbol, ws.failedSyncs, new Error(reason)));
+    }
+    ws.sub?.close();
+    ws.sub = undefined;
   }
 
   // ----------------------------------------------------------------------------------------------- LRU
@@ -601,6 +803,10 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private evict(): boolean {
     for (let c = this.tail; c !== undefined; c = c.prev) {
       if ((c.load && c.load.waiters.length > 0) || c.retired) continue;
+      if (c.ws !== undefined) {
+        if (c.ws.waiters.length > 0) continue;
+        this.wsClose(c, `${c.symbol} evicted`);
+      }
       if (c.load) this.finishLoad(c.load, new Error(`${c.symbol} evicted`));
       this.unlink(c);
       this.map.delete(c.symbol);
@@ -650,7 +856,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
             p99: round3(Math.min(h.getValueAtPercentile(99), h.maxValue) / LAT_SCALE),
             max: round3(h.maxValue / LAT_SCALE),
           };
-    return makeStats(
+    const all = makeStats(
       this.gets,
       this.hits,
       this.staleHits,
@@ -663,6 +869,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       this.evictions,
       { ...this.invTotals },
     );
+    if (this.shared) all.shared = this.shared.stats();
+    return all;
   }
 
   /** MetricsSource: every held symbol's counters, for the scrape-time collect() callbacks. */
@@ -679,11 +887,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     if (this.closed) return;
     this.closed = true;
     for (const e of this.map.values()) {
+      if (e.ws !== undefined) this.wsClose(e, 'cache closed');
       const loads = [...(e.load ? [e.load] : []), ...(e.retired ?? [])];
       for (const l of loads) this.failLoad(l, new Error('cache closed'), false);
     }
     if (this.metrics && this.metricsRef) this.metrics.delete(this.metricsRef);
     this.metricsRef = undefined;
+    void this.shared?.close();
   }
 }
 

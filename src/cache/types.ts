@@ -1,6 +1,8 @@
 /** Public shapes of the cache engine. The engine is generic in the value it holds. */
 import type { Clock } from '../core/clock.js';
 import type { Registry } from 'prom-client';
+import type { SharedTier } from './shared/tier.js';
+import type { SharedStats } from './shared/types.js';
 
 export type GetStatus = 'fresh' | 'stale' | 'miss' | 'bypass';
 
@@ -39,6 +41,10 @@ export interface MDCacheDeps<V> {
    * stream per symbol so a symbol's retries never depend on other symbols' (exact sharding across threads).
    */
   jitterFor?: (symbol: string) => number;
+  /** Shared (L2) tier of a fleet of processes; the cache closes it on close(). Omitted = L1 only. */
+  shared?: SharedTier<V>;
+  /** policy ws_book: the stream that keeps each symbol's book (required for ws_book, unused otherwise). */
+  feed?: BookFeed<V>;
 }
 
 export interface LatencySummary {
@@ -66,6 +72,8 @@ export interface CacheStats {
   refreshLatencyMs: LatencySummary;
   evictions: number;
   invalidations: Record<string, number>;
+  /** Shared-tier counters (L2 hits/misses, leases, errors, fallback); only with a shared tier. */
+  shared?: SharedStats;
 }
 
 /** What the invalidator needs from a cache: the book it last served, and the invalidation calls. */
@@ -74,4 +82,41 @@ export interface Invalidatable<V> {
   invalidateAll(reason: InvalidationReason): void;
   /** The entry currently held for `symbol` without touching LRU order or stats. */
   peek(symbol: string): { value: V; ageMs: number } | undefined;
+}
+
+// ------------------------------------------------------------------------------------------- ws_book policy
+
+/**
+ * What a ws_book cache needs from a market-data stream: per symbol, a book kept correct from the WebSocket diff
+ * stream with the exchange's sync procedure (buffer, REST snapshot, replay; resync on a gap, a crossed book or
+ * a reconnect). Adapters: src/market/book-feed.ts (synthetic and replayed feeds), src/net/ws-book-feed.ts
+ * (a live WsBook). The feed, not the cache, fetches the REST snapshots it needs.
+ */
+export interface BookFeed<V> {
+  /**
+   * Starts keeping `symbol`'s book (the initial sync starts now). `listener` receives the symbol's events,
+   * synchronously, in order. Subscribing a symbol twice is not allowed (the cache subscribes once per entry).
+   */
+  subscribe(symbol: string, listener: (e: BookFeedEvent) => void): BookSubscription<V>;
+}
+
+export type BookFeedEvent =
+  /** The book (re)synced: it matches the exchange as of local time `t`. */
+  | { type: 'synced'; t: number }
+  /** A stream message for the symbol was applied at local time `t` (the book matches the exchange as of `t`). */
+  | { type: 'message'; t: number }
+  /** The book can no longer be trusted (gap, seq_gap, crossed, reconnect, …) and a resync has started. */
+  | { type: 'lost'; t: number; reason: InvalidationReason }
+  /** A snapshot fetch or apply failed (the feed retries with backoff). */
+  | { type: 'sync_failed'; t: number; error: unknown };
+
+export interface BookSubscription<V> {
+  /** True while the book is in sync with the stream. */
+  readonly synced: boolean;
+  /** The book's top `depth` levels now (its `takenAt` = the last time it was known to match), or undefined while unsynced. */
+  book(depth: number): V | undefined;
+  /** Discards the book and resyncs from a new snapshot; emits 'lost' with `reason` before returning. */
+  resync(reason: InvalidationReason): void;
+  /** Stops keeping the book (no more events). */
+  close(): void;
 }

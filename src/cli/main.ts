@@ -82,6 +82,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/compare.js')).registerCompare,
   },
   {
+    name: 'record',
+    term: 'record [options]',
+    description: 'record a Binance-compatible depth stream (REST snapshots + WebSocket diffs) as mdcache-events/1 JSONL for replay',
+    load: async () => (await import('./commands/record.js')).registerRecord,
+  },
+  {
     name: 'export',
     term: 'export',
     description: 'operations kit: a Grafana dashboard and Prometheus alert rules for the mm_md_* metrics',

@@ -27,7 +27,12 @@ export function parseYaml(text: string, source = 'input'): unknown {
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e: YAMLError) => ({ path: '', message: yamlErrorMessage(e, source, lineCounter) })), source);
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // resolving the document can still fail (an alias to an anchor defined later or nowhere: ReferenceError)
+    throw new ConfigError([{ path: '', message: `YAML error in ${source}: ${(err as Error).message.split('\n')[0]}` }], source);
+  }
 }
 
 function yamlErrorMessage(e: YAMLError, source: string, lc: LineCounter): string {

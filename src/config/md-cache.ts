@@ -39,6 +39,78 @@ export interface MdCacheConfig {
   /** Each refresh attempt is aborted after this long. */
   refresh_timeout_ms: number;
   retry: RetryConfig;
+  /** The shared (L2) tier; absent = off (every process refreshes on its own). */
+  shared?: SharedConfig;
+}
+
+/** `md_cache.shared`: a Redis shared by every process of a fleet (L2 under each process' L1). */
+export interface SharedConfig {
+  type: 'redis';
+  url: string;
+  /** Every key and the notice channel start with this. */
+  key_prefix: string;
+  /** Refresh lease length: one process refreshes a symbol at a time; a dead holder blocks others this long. */
+  lease_ms: number;
+  connect_timeout_ms: number;
+  /** Each Redis call is abandoned after this long and the tier falls back to L1-only. */
+  command_timeout_ms: number;
+  /** While fallen back, Redis is probed this often. */
+  breaker_reset_ms: number;
+}
+
+export const SHARED_DEFAULTS: Readonly<SharedConfig> = Object.freeze({
+  type: 'redis',
+  url: 'redis://127.0.0.1:6379',
+  key_prefix: 'mdcache:',
+  lease_ms: 250,
+  connect_timeout_ms: 1000,
+  command_timeout_ms: 50,
+  breaker_reset_ms: 1000,
+});
+
+export const SHARED_DOCS: Record<string, string> = {
+  type: 'redis (the only store)',
+  url: 'redis:// or rediss:// URL of the Redis every process shares',
+  key_prefix: 'prefix of every key and of the notice channel',
+  lease_ms: 'refresh lease: one process refreshes a symbol at a time [10, 60000]',
+  connect_timeout_ms: 'connection attempt bound [10, 60000]',
+  command_timeout_ms: 'each Redis call bound; a timeout falls back to L1-only [1, 10000]',
+  breaker_reset_ms: 'probe interval while fallen back [10, 600000]',
+};
+
+/** Checks a Redis URL; returns what is wrong with it, or undefined. */
+export function redisUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `"${url}" is not a URL (expected redis://host:port)`;
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `"${url}" must start with redis:// or rediss://`;
+  if (u.hostname === '') return `"${url}" has no host`;
+  return undefined;
+}
+
+/** Reads `md_cache.shared` (undefined when absent: the shared tier is off). */
+export function readShared(r: Reader, raw: unknown, path: string): SharedConfig | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const o = r.object(raw, path);
+  if (!o) return undefined;
+  const d = SHARED_DEFAULTS;
+  r.unknownKeys(o, path, Object.keys(d));
+  const type = r.oneOf(o, 'type', path, ['redis'] as const, 'redis');
+  const url = r.string(o, 'url', path, d.url);
+  const bad = redisUrlProblem(url);
+  if (bad) r.add(`${path}.url`, bad);
+  return {
+    type,
+    url,
+    key_prefix: r.string(o, 'key_prefix', path, d.key_prefix),
+    lease_ms: r.number(o, 'lease_ms', path, d.lease_ms, { min: 10, max: 60_000 }),
+    connect_timeout_ms: r.number(o, 'connect_timeout_ms', path, d.connect_timeout_ms, { min: 10, max: 60_000 }),
+    command_timeout_ms: r.number(o, 'command_timeout_ms', path, d.command_timeout_ms, { min: 1, max: 10_000 }),
+    breaker_reset_ms: r.number(o, 'breaker_reset_ms', path, d.breaker_reset_ms, { min: 10, max: 600_000 }),
+  };
 }
 
 export const MD_CACHE_DEFAULTS: Readonly<MdCacheConfig> = Object.freeze({
@@ -77,7 +149,7 @@ export const MD_CACHE_DOCS: Record<string, string> = {
   'retry.max_ms': 'backoff cap; must be >= retry.base_ms [0, 600000]',
 };
 
-const KEYS = [...Object.keys(MD_CACHE_DEFAULTS), 'refresh_ahead_ms'];
+const KEYS = [...Object.keys(MD_CACHE_DEFAULTS), 'refresh_ahead_ms', 'shared'];
 const RETRY_KEYS = Object.keys(MD_CACHE_DEFAULTS.retry);
 
 /** Reads an `md_cache` block (already parsed from YAML) at `path`, recording problems in `r`. */
@@ -109,6 +181,8 @@ export function readMdCache(r: Reader, raw: unknown, path = 'md_cache'): MdCache
   };
   const ahead = r.optionalNumber(o, 'refresh_ahead_ms', path, { min: 1, max: 5000 });
   if (ahead !== undefined) cfg.refresh_ahead_ms = ahead;
+  const shared = readShared(r, o?.shared, `${path}.shared`);
+  if (shared) cfg.shared = shared;
   // Cross-field rules, checked only when neither side already has a problem (a rejected value was replaced by
   // its default, which would make the cross-field message misleading).
   const bad = (key: string): boolean => r.problems.some((p) => p.path === `${path}.${key}`);

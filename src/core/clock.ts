@@ -278,10 +278,17 @@ export abstract class WrappedClock implements Clock {
 
 /** A view of another clock whose time starts at 0 when created (runs measure from their own start). */
 export class ZeroedClock extends WrappedClock {
-  private readonly origin: number;
+  private origin: number;
   constructor(inner: Clock) {
     super(inner);
     this.origin = inner.now();
+  }
+  /**
+   * Moves time 0 to now. A real-time run calls it when its setup is done and it schedules the first tick, so
+   * the setup (building the market, the cache, the recorders) is not counted as ticks starting late.
+   */
+  restart(): void {
+    this.origin = this.inner.now();
   }
   now(): number {
     return this.inner.now() - this.origin;

@@ -38,7 +38,8 @@ interface RowDef {
   metric: string;
   unit: Unit;
   better: 'lower' | 'higher';
-  perWindow: (w: WindowStats) => number | undefined;
+  /** The window's value; `perMin` converts a count in the window to a per-minute rate. */
+  perWindow: (w: WindowStats, perMin: (n: number | undefined) => number | undefined) => number | undefined;
   cachedOnly?: boolean;
 }
 
@@ -49,6 +50,11 @@ const ROWS: RowDef[] = [
   ...(['p50', 'p95', 'p99'] as const).map((p): RowDef => ({ label: `tick_total ${p}`, metric: `tick_total_ms.${p}`, unit: 'ms', better: 'lower', perWindow: (w) => w[`tick_total_${p}`] })),
   { label: 'deadline miss', metric: 'deadline_miss_ratio', unit: 'ratio', better: 'lower', perWindow: (w) => ratio(w.deadline_misses, w.ticks) },
   { label: 'hit ratio', metric: 'cache.hit_ratio', unit: 'ratio', better: 'higher', perWindow: (w) => ratio(w.hits, w.gets), cachedOnly: true },
+  // REST cost: per-window counts as per-minute rates (comparable across window lengths).
+  { label: 'REST requests / min', metric: 'rest.requests_per_min.mean', unit: 'count', better: 'lower', perWindow: (w, perMin) => perMin(w.rest_requests) },
+  { label: 'REST weight / min', metric: 'rest.weight_per_min.mean', unit: 'count', better: 'lower', perWindow: (w, perMin) => perMin(w.rest_weight) },
+  { label: 'REST weight / min (max window)', metric: 'rest.weight_per_min.max', unit: 'count', better: 'lower', perWindow: (w, perMin) => perMin(w.rest_weight) },
+  { label: 'REST throttled (429/418)', metric: 'rest.throttled', unit: 'count', better: 'lower', perWindow: (w, perMin) => perMin(w.rest_throttled) },
 ];
 
 export function compareResults(a: Results, b: Results, opts: { alpha?: number } = {}): Comparison {
@@ -60,8 +66,8 @@ export function compareResults(a: Results, b: Results, opts: { alpha?: number } 
       const va = readMetric(a, path, d.metric);
       const vb = readMetric(b, path, d.metric);
       if (va === undefined || vb === undefined) continue;
-      const xa = values(a.windows?.[path], d.perWindow);
-      const xb = values(b.windows?.[path], d.perWindow);
+      const xa = values(a, path, d.perWindow);
+      const xb = values(b, path, d.perWindow);
       const p = xa.length > 0 && xb.length > 0 ? mannWhitneyU(xa, xb, 'two-sided').p : null;
       rows.push({
         label: d.label,
@@ -82,10 +88,14 @@ export function compareResults(a: Results, b: Results, opts: { alpha?: number } 
   return { alpha, rows };
 }
 
-function values(ws: WindowStats[] | undefined, f: (w: WindowStats) => number | undefined): number[] {
+function values(r: Results, path: PathName, f: RowDef['perWindow']): number[] {
+  const wm = r.windows?.window_ms ?? 60_000;
+  const end = r.duration_ms > 0 ? r.duration_ms : Infinity;
   const out: number[] = [];
-  for (const w of ws ?? []) {
-    const v = f(w);
+  const ws = r.windows?.[path];
+  for (const w of Array.isArray(ws) ? ws : []) {
+    const len = Math.min(wm, end - w.start_ms);
+    const v = f(w, (n) => (n === undefined || !(len > 0) ? undefined : (n * 60_000) / len));
     if (v !== undefined && Number.isFinite(v)) out.push(v);
   }
   return out;

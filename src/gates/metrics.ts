@@ -31,6 +31,8 @@ export const PERCENTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean
 const LATENCIES = ['fetch_md_ms', 'tick_total_ms'] as const;
 const CACHE_DISTRIBUTIONS = ['staleness_ms', 'tob_error_ticks', 'refresh_latency_ms'] as const;
 const PATH_SCALARS = ['deadline_miss_ratio', 'ticks', 'dropped', 'fetch_errors'] as const;
+const REST_SCALARS = ['requests', 'weight', 'throttled'] as const;
+const REST_RATES = ['requests_per_min', 'weight_per_min'] as const;
 const CACHE_SCALARS = ['hit_ratio', 'fresh_ratio', 'stale_ratio', 'miss_ratio', 'gets', 'refreshes', 'refreshes_per_tick', 'refresh_failures', 'evictions'] as const;
 
 function latencyWindow(metric: 'fetch_md_ms' | 'tick_total_ms', pct: string): Pick<MetricInfo, 'window' | 'approx'> {
@@ -64,6 +66,9 @@ for (const s of CACHE_SCALARS) {
   );
 }
 for (const d of CACHE_DISTRIBUTIONS) for (const p of PERCENTILE_KEYS) STATIC.push({ key: `cache.${d}.${p}`, unit: p === 'count' ? 'count' : d === 'tob_error_ticks' ? 'ticks' : 'ms', cachedOnly: true });
+for (const s of REST_SCALARS) STATIC.push({ key: `rest.${s}`, unit: 'count', cachedOnly: false });
+for (const d of REST_RATES) for (const p of PERCENTILE_KEYS) STATIC.push({ key: `rest.${d}.${p}`, unit: 'count', cachedOnly: false });
+STATIC.push({ key: 'rest.saving', unit: 'ratio', cachedOnly: true });
 
 const BY_KEY = new Map(STATIC.map((m) => [m.key, m]));
 const NAME = '[A-Za-z0-9_\\-:/]+';
@@ -116,9 +121,12 @@ export const VALID_METRICS_TEXT = [
   `cached.cache.{${CACHE_SCALARS.join(',')}}`,
   `cached.cache.{${CACHE_DISTRIBUTIONS.join(',')}}.${PCTS}`,
   `cached.cache.invalidations.<reason>`,
+  `{uncached,cached}.rest.{${REST_SCALARS.join(',')}}`,
+  `{uncached,cached}.rest.{${REST_RATES.join(',')}}.${PCTS}`,
+  `cached.rest.saving`,
 ].join(', ');
 
-export const VALID_RELATIVE_TEXT = [`{fetch_md_ms,tick_total_ms}.${PCTS}`, `{${PATH_SCALARS.join(',')}}`, `stages.<stage>.${PCTS}`].join(', ');
+export const VALID_RELATIVE_TEXT = [`{fetch_md_ms,tick_total_ms}.${PCTS}`, `{${PATH_SCALARS.join(',')}}`, `stages.<stage>.${PCTS}`, `rest.{${REST_SCALARS.join(',')}}`, `rest.{${REST_RATES.join(',')}}.${PCTS}`].join(', ');
 
 /** Reads a path-less metric from one path of a Results document; undefined when absent from this run. */
 export function readMetric(results: Results, path: PathName, key: string): number | undefined {

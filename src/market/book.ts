@@ -111,6 +111,10 @@ export class OrderBook {
     const s = this.spreadTicks();
     return s !== undefined && s <= 0;
   }
+  /** The packed columns (layout above; do not modify): for compact binary encodings such as book-codec. */
+  columns(): Float64Array {
+    return this.data;
+  }
   /** Number of levels on the deeper side. */
   get depth(): number {
     return Math.max(this.bidCount, this.askCount);

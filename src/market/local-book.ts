@@ -31,81 +31,133 @@ export function diffFromWire(d: DepthDiff, tickSize: string | TickSize): BookDif
 }
 
 /**
- * Sorted levels per side. Keys are stored ascending: bids as −ticks, asks as ticks, so index 0 is the best
- * level of either side. Inserts/removes near the top are cheap (splice on short arrays).
+ * One side's levels in two parallel Float64Arrays sorted ascending by key, where the key grows toward the
+ * best level (bids: +ticks, asks: −ticks): the best level is the *last* one. Depth diffs mostly touch the
+ * top of the book, so a level is found by a short scan back from the end, and an insert or removal there
+ * moves only the few levels above it (typed-array copyWithin; no splice, no per-level allocation).
  */
+class Side {
+  keys = new Float64Array(256);
+  qtys = new Float64Array(256);
+  n = 0;
+
+  /** Index of the last level with key <= `key` (−1 if none). */
+  find(key: number): number {
+    const keys = this.keys;
+    let i = this.n - 1;
+    // top of the book first: a linear scan over the nearest levels, then binary search below them
+    const stop = i - 8;
+    while (i >= 0 && i > stop && keys[i]! > key) i--;
+    if (i <= stop && i >= 0 && keys[i]! > key) {
+      let lo = 0;
+      let hi = i; // keys[hi] > key; answer in [−1, hi − 1]
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (keys[mid]! <= key) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo - 1;
+    }
+    return i;
+  }
+
+  set(key: number, qty: number): void {
+    const i = this.find(key);
+    const n = this.n;
+    if (i >= 0 && this.keys[i] === key) {
+      if (qty > 0) this.qtys[i] = qty;
+      else {
+        if (i < n - 1) {
+          this.keys.copyWithin(i, i + 1, n);
+          this.qtys.copyWithin(i, i + 1, n);
+        }
+        this.n = n - 1;
+      }
+    } else if (qty > 0) {
+      const at = i + 1;
+      if (n === this.keys.length) this.grow();
+      if (at < n) {
+        this.keys.copyWithin(at + 1, at, n);
+        this.qtys.copyWithin(at + 1, at, n);
+      }
+      this.keys[at] = key;
+      this.qtys[at] = qty;
+      this.n = n + 1;
+    }
+  }
+
+  qtyAt(key: number): number {
+    const i = this.find(key);
+    return i >= 0 && this.keys[i] === key ? this.qtys[i]! : 0;
+  }
+
+  private grow(): void {
+    const k = new Float64Array(this.keys.length * 2);
+    const q = new Float64Array(this.keys.length * 2);
+    k.set(this.keys.subarray(0, this.n));
+    q.set(this.qtys.subarray(0, this.n));
+    this.keys = k;
+    this.qtys = q;
+  }
+
+  /** Replaces the content: `count` levels, best first, from the accessors. */
+  load(count: number, key: (i: number) => number, qty: (i: number) => number): void {
+    while (this.keys.length < count) this.grow();
+    for (let i = 0; i < count; i++) {
+      this.keys[count - 1 - i] = key(i);
+      this.qtys[count - 1 - i] = qty(i);
+    }
+    this.n = count;
+  }
+}
+
+/** A full-depth book: sorted levels per side (see Side), absolute quantities, qty 0 removes a level. */
 export class FullBook {
-  private readonly keys: [number[], number[]] = [[], []];
-  private readonly qtys: [number[], number[]] = [[], []];
+  private readonly sides: [Side, Side] = [new Side(), new Side()];
 
   clear(): void {
-    for (const s of [0, 1]) {
-      this.keys[s]!.length = 0;
-      this.qtys[s]!.length = 0;
-    }
+    this.sides[BID].n = 0;
+    this.sides[ASK].n = 0;
   }
 
   /** Sets the absolute quantity of a level; qty <= 0 removes it. */
   set(side: number, ticks: number, qty: number): void {
-    const keys = this.keys[side]!;
-    const qtys = this.qtys[side]!;
-    const key = side === BID ? -ticks : ticks;
-    const lo = lowerBound(keys, key);
-    if (lo < keys.length && keys[lo] === key) {
-      if (qty > 0) qtys[lo] = qty;
-      else {
-        keys.splice(lo, 1);
-        qtys.splice(lo, 1);
-      }
-    } else if (qty > 0) {
-      if (lo === keys.length) {
-        keys.push(key);
-        qtys.push(qty);
-      } else {
-        keys.splice(lo, 0, key);
-        qtys.splice(lo, 0, qty);
-      }
-    }
+    if (side === BID) this.sides[BID].set(ticks, qty);
+    else this.sides[ASK].set(-ticks, qty);
   }
 
   apply(changes: ArrayLike<number>): void {
-    for (let i = 0; i + 2 < changes.length; i += 3) this.set(changes[i]!, changes[i + 1]!, changes[i + 2]!);
+    const bid = this.sides[BID];
+    const ask = this.sides[ASK];
+    for (let i = 0; i + 2 < changes.length; i += 3) {
+      if (changes[i] === BID) bid.set(changes[i + 1]!, changes[i + 2]!);
+      else ask.set(-changes[i + 1]!, changes[i + 2]!);
+    }
   }
 
   /** Replaces the content with `book`'s levels. */
   load(book: OrderBook): void {
-    this.clear();
-    const [bk, ak] = this.keys;
-    const [bq, aq] = this.qtys;
-    for (let i = 0; i < book.bidCount; i++) {
-      bk.push(-book.bidTicks(i));
-      bq.push(book.bidQty(i));
-    }
-    for (let i = 0; i < book.askCount; i++) {
-      ak.push(book.askTicks(i));
-      aq.push(book.askQty(i));
-    }
+    this.sides[BID].load(book.bidCount, (i) => book.bidTicks(i), (i) => book.bidQty(i));
+    this.sides[ASK].load(book.askCount, (i) => -book.askTicks(i), (i) => book.askQty(i));
   }
 
   bestBid(): number | undefined {
-    const k = this.keys[BID][0];
-    return k === undefined ? undefined : -k;
+    const s = this.sides[BID];
+    return s.n === 0 ? undefined : s.keys[s.n - 1]!;
   }
   bestAsk(): number | undefined {
-    return this.keys[ASK][0];
+    const s = this.sides[ASK];
+    return s.n === 0 ? undefined : -s.keys[s.n - 1]!;
   }
   bidCount(): number {
-    return this.keys[BID].length;
+    return this.sides[BID].n;
   }
   askCount(): number {
-    return this.keys[ASK].length;
+    return this.sides[ASK].n;
   }
   /** Quantity held at a level (0 when absent). */
   qtyAt(side: number, ticks: number): number {
-    const keys = this.keys[side]!;
-    const key = side === BID ? -ticks : ticks;
-    const lo = lowerBound(keys, key);
-    return lo < keys.length && keys[lo] === key ? this.qtys[side]![lo]! : 0;
+    return side === BID ? this.sides[BID].qtyAt(ticks) : this.sides[ASK].qtyAt(-ticks);
   }
   isCrossed(): boolean {
     const b = this.bestBid();
@@ -115,19 +167,19 @@ export class FullBook {
 
   /** A compact, depth-limited copy. */
   toBook(meta: BookMeta, depth = Infinity): OrderBook {
-    const nb = Math.min(depth, this.keys[BID].length);
-    const na = Math.min(depth, this.keys[ASK].length);
+    const bid = this.sides[BID];
+    const ask = this.sides[ASK];
+    const nb = Math.min(depth, bid.n);
+    const na = Math.min(depth, ask.n);
     const data = new Float64Array(2 * (nb + na));
-    const [bk, ak] = this.keys;
-    const [bq, aq] = this.qtys;
     for (let i = 0; i < nb; i++) {
-      data[i] = -bk[i]!;
-      data[nb + i] = bq[i]!;
+      data[i] = bid.keys[bid.n - 1 - i]!;
+      data[nb + i] = bid.qtys[bid.n - 1 - i]!;
     }
     const o = 2 * nb;
     for (let i = 0; i < na; i++) {
-      data[o + i] = ak[i]!;
-      data[o + na + i] = aq[i]!;
+      data[o + i] = -ask.keys[ask.n - 1 - i]!;
+      data[o + na + i] = ask.qtys[ask.n - 1 - i]!;
     }
     return new OrderBook(meta, nb, na, data);
   }
@@ -264,16 +316,4 @@ export class LocalBook {
     if (!this.synced) throw new Error(`local book ${this.symbol} is not synced`);
     return this.book.toBook({ symbol: this.symbol, tick: this.tick, qtyDecimals: this.qtyDecimals, lastUpdateId: this.id, exchangeTime: this.lastE, takenAt }, depth);
   }
-}
-
-/** Index of the first element >= key in an ascending array (binary search). */
-function lowerBound(keys: readonly number[], key: number): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

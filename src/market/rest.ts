@@ -9,6 +9,7 @@ import { rngStream } from '../core/rng.js';
 import type { OrderBook } from './book.js';
 import type { MarketFeed } from './feed.js';
 import { latencySampler, type LatencySpec } from './latency.js';
+import { REST_COST_DEFAULTS, type RateLimitParams, type RestWeightStep } from './rest-cost.js';
 
 export interface RestParams {
   latency: LatencySpec;
@@ -16,9 +17,22 @@ export interface RestParams {
   error_rate: number;
   /** A request whose latency exceeds this rejects with a TimeoutError at timeout_ms. */
   timeout_ms: number;
+  /** Weight a client may spend per minute (reported and gated; default 6000, Binance spot per IP). */
+  budget?: { weight_per_min: number };
+  /** Weight schedule by requested `limit` (default: Binance spot depth weights). */
+  weights?: RestWeightStep[];
+  /** When set, the endpoint enforces this weight limit per rolling minute (429, then 418 bans). */
+  rate_limit?: RateLimitParams | null;
 }
 
-export const REST_DEFAULTS: RestParams = { latency: { model: 'lognormal', p50_ms: 20, p95_ms: 55 }, error_rate: 0, timeout_ms: 1000 };
+export const REST_DEFAULTS: RestParams = {
+  latency: { model: 'lognormal', p50_ms: 20, p95_ms: 55 },
+  error_rate: 0,
+  timeout_ms: 1000,
+  budget: { ...REST_COST_DEFAULTS.budget },
+  weights: REST_COST_DEFAULTS.weights.map((s) => ({ ...s })),
+  rate_limit: null,
+};
 
 /** A failed REST request (HTTP status and exchange error code). */
 export class RestError extends Error {
@@ -29,6 +43,24 @@ export class RestError extends Error {
   ) {
     super(message);
     this.name = 'RestError';
+  }
+}
+
+/**
+ * HTTP 429 (or 418, banned): the exchange asks the client to back off for `retryAfterMs` (from
+ * `Retry-After`). `local` marks a refusal by the client itself while an earlier Retry-After runs: no
+ * request was sent (REST cost meters do not count it).
+ */
+export class RateLimitError extends RestError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    status = 429,
+    code?: number,
+    readonly local = false,
+  ) {
+    super(message, status, code);
+    this.name = 'RateLimitError';
   }
 }
 

@@ -1,20 +1,7 @@
 /** Typed errors of the network sources (REST snapshot source, WebSocket book). */
-import { RestError } from '../market/rest.js';
+import { RateLimitError, RestError } from '../market/rest.js';
 
-export { RestError };
-
-/** HTTP 429 (or 418): the exchange asks us to back off for `retryAfterMs` (from `Retry-After`). */
-export class RateLimitError extends RestError {
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-    status = 429,
-    code?: number,
-  ) {
-    super(message, status, code);
-    this.name = 'RateLimitError';
-  }
-}
+export { RateLimitError, RestError };
 
 /** An inbound payload that does not match the protocol: bad JSON, wrong schema, non-decimal numbers, off-grid prices. */
 export class MalformedError extends Error {

@@ -17,6 +17,7 @@ import { MDCacheInvalidator, bookBest } from '../market/invalidator.js';
 import type { SimMarket } from '../sim/simulate.js';
 import { BinanceRestSource, type RestSourceStats } from './rest-source.js';
 import { WsBook, type WsBookOptions, type WsBookStats } from './ws-book.js';
+import { WsBookFeed } from './ws-book-feed.js';
 
 export interface LiveMarketOptions {
   restUrl: string;
@@ -103,6 +104,8 @@ export async function connectLiveMarket(o: LiveMarketOptions): Promise<LiveMarke
       for (const inv of invalidators) inv.check(clock.now());
     },
     source: (path, arm) => (path === 'cached' && arm !== undefined ? armSource(arm) : sources[path]),
+    // ws_book: the arm's books are the live WsBook's (already synced before the run); its resyncs use the feed source
+    bookFeed: (_snapshots, runClock) => new WsBookFeed({ wsBook, clock: runClock }),
     quality: {
       ageMs: (book) => clock.now() - book.takenAt,
       tobErrorTicks: (symbol, book) => {

@@ -16,13 +16,9 @@ import type { SnapshotSource } from '../market/rest.js';
 import { MalformedError, NetworkError, RateLimitError, RestError } from './errors.js';
 import { parseDepthSnapshot, parseExchangeInfo, type ExchangeInfo, type ExchangeSymbol } from './validate.js';
 
-export const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000, 5000] as const;
+import { DEPTH_LIMITS, depthLimit } from '../market/rest-cost.js';
 
-/** The smallest allowed `limit` that covers `depth` levels (5000 at most). */
-export function depthLimit(depth: number): number {
-  for (const l of DEPTH_LIMITS) if (l >= depth) return l;
-  return 5000;
-}
+export { DEPTH_LIMITS, depthLimit };
 
 export interface RestSourceOptions {
   /** e.g. http://127.0.0.1:8080 (no trailing path). */
@@ -64,6 +60,8 @@ export class BinanceRestSource implements SnapshotSource {
   private info: ExchangeInfo | undefined;
   private infoLoad: Promise<ExchangeInfo> | undefined;
   private blockedUntil = -Infinity;
+  /** Status (429 or 418) of the response that started the running Retry-After. */
+  private blockedStatus = 429;
   private readonly st: RestSourceStats = { requests: 0, ok: 0, errors: 0, rateLimited: 0, coolingDown: 0, timeouts: 0, malformed: 0, network: 0, aborted: 0 };
 
   constructor(o: RestSourceOptions) {
@@ -138,7 +136,7 @@ export class BinanceRestSource implements SnapshotSource {
     if (wait > 0) {
       if (!this.waitOnRateLimit) {
         this.st.coolingDown++;
-        throw new RateLimitError(`rate-limited by ${this.baseUrl}: ${Math.ceil(wait)} ms of Retry-After left`, wait);
+        throw new RateLimitError(`rate-limited by ${this.baseUrl}: ${Math.ceil(wait)} ms of Retry-After left`, wait, this.blockedStatus, undefined, true);
       }
       await this.clock.sleep(wait, signal);
     }
@@ -166,7 +164,13 @@ export class BinanceRestSource implements SnapshotSource {
       }
       if (res.status === 429 || res.status === 418) {
         const ms = parseRetryAfter(res.headers.get('retry-after')) ?? this.defaultRetryAfterMs;
-        this.blockedUntil = Math.max(this.blockedUntil, this.clock.now() + ms);
+        // One Retry-After blocks every request of this source (all symbols, exchangeInfo too) until it ends;
+        // a 418 ban's longer Retry-After is never shortened by a later 429.
+        const until = this.clock.now() + ms;
+        if (until >= this.blockedUntil) {
+          this.blockedUntil = until;
+          this.blockedStatus = res.status;
+        }
         this.st.rateLimited++;
         throw new RateLimitError(`GET ${path}: HTTP ${res.status}, Retry-After ${ms} ms`, ms, res.status, errorCode(text));
       }

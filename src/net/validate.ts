@@ -97,6 +97,74 @@ function level(l: unknown, sym: ExchangeSymbol, where: string): [number, number]
   return [priceTicks(l[0], sym, where), Number(l[1])];
 }
 
+const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * The tick count of a price string in one pass over its characters — the same result as priceToTicks for
+ * every price it accepts (a decimal string of at most 15 digits, on the grid and inside PRICE_FILTER), or −1
+ * for anything else, which the caller then hands to the checked path (`level`) for the exact error.
+ */
+function fastTicks(p: string, sym: ExchangeSymbol): number {
+  const len = p.length;
+  let v = 0;
+  let intLen = 0;
+  let fracLen = -1; // −1: no '.' seen
+  for (let i = 0; i < len; i++) {
+    const c = p.charCodeAt(i) - 48;
+    if (c >= 0 && c <= 9) {
+      v = v * 10 + c;
+      if (fracLen < 0) intLen++;
+      else fracLen++;
+    } else if (c === -2 && fracLen < 0 && intLen > 0) fracLen = 0; // '.'
+    else return -1;
+  }
+  if (intLen === 0 || fracLen === 0) return -1;
+  const frac = fracLen < 0 ? 0 : fracLen;
+  const tick = sym.tick;
+  const d = frac > tick.decimals ? frac : tick.decimals;
+  if (intLen + d > 15 || !(tick.unitsNum < 2 ** 53 / POW10[d - tick.decimals]!)) return -1;
+  const scaled = v * POW10[d - frac]!;
+  const unit = tick.unitsNum * POW10[d - tick.decimals]!;
+  if (scaled % unit !== 0) return -1;
+  const t = scaled / unit;
+  return t < sym.minPriceTicks || t > sym.maxPriceTicks ? -1 : t;
+}
+
+/** True when `q` is a decimal string (isDecimal without the regex). */
+function fastDecimal(q: string): boolean {
+  const len = q.length;
+  let digitsBefore = 0;
+  let dot = -1;
+  for (let i = 0; i < len; i++) {
+    const c = q.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (dot < 0) digitsBefore++;
+    } else if (c === 46 && dot < 0 && digitsBefore > 0) dot = i;
+    else return false;
+  }
+  return digitsBefore > 0 && dot !== len - 1;
+}
+
+/**
+ * Appends one wire level [price, qty] to `changes` as (side, ticks, qty), validated. The common case (well
+ * formed) allocates nothing; anything else goes through `level`, which throws the precise MalformedError.
+ */
+function pushLevel(changes: number[], side: number, l: unknown, sym: ExchangeSymbol, where: string, key: string, i: number): void {
+  if (Array.isArray(l) && l.length >= 2) {
+    const p = l[0];
+    const q = l[1];
+    if (typeof p === 'string' && typeof q === 'string' && fastDecimal(q)) {
+      const t = fastTicks(p, sym);
+      if (t >= 0) {
+        changes.push(side, t, Number(q));
+        return;
+      }
+    }
+  }
+  const [t, q] = level(l, sym, `${where}.${key}[${i}]`);
+  changes.push(side, t, q);
+}
+
 /** Parses a `GET /api/v3/depth` body into a compact book (prices checked against the tick grid, sides sorted). */
 export function parseDepthSnapshot(body: unknown, sym: ExchangeSymbol, opts: { takenAt?: number; qtyDecimals?: number } = {}): OrderBook {
   const where = `depth ${sym.symbol}`;
@@ -136,14 +204,12 @@ export function parseDepthEvent(ev: unknown, symbols: ExchangeInfo, expectSymbol
   const u = idField(ev, 'u', where, s);
   if (U > u) throw new MalformedError(`${where}: U ${U} > u ${u}`, s);
   const changes: number[] = [];
-  for (const [k, side] of [['b', BID], ['a', ASK]] as const) {
-    const list = ev[k];
-    if (!Array.isArray(list)) throw new MalformedError(`${where}: '${k}' must be a list`, s);
-    for (let i = 0; i < list.length; i++) {
-      const [t, q] = level(list[i], sym, `${where}.${k}[${i}]`);
-      changes.push(side, t, q);
-    }
-  }
+  const b = ev.b;
+  if (!Array.isArray(b)) throw new MalformedError(`${where}: 'b' must be a list`, s);
+  for (let i = 0; i < b.length; i++) pushLevel(changes, BID, b[i], sym, where, 'b', i);
+  const a = ev.a;
+  if (!Array.isArray(a)) throw new MalformedError(`${where}: 'a' must be a list`, s);
+  for (let i = 0; i < a.length; i++) pushLevel(changes, ASK, a[i], sym, where, 'a', i);
   return { symbol: s, E, U, u, changes };
 }
 

@@ -23,7 +23,7 @@ import type { SnapshotSource } from '../market/rest.js';
 import { MalformedError, RateLimitError } from './errors.js';
 import { parseWsMessage, type ExchangeInfo } from './validate.js';
 
-export type ResyncReason = 'initial' | 'gap' | 'crossed' | 'malformed' | 'reconnect' | 'stale_snapshot';
+export type ResyncReason = 'initial' | 'gap' | 'crossed' | 'malformed' | 'reconnect' | 'stale_snapshot' | 'requested';
 
 export type WsBookEvent =
   /** A diff applied to the synced local book (after applying; `t` = local receive time). */
@@ -127,7 +127,7 @@ export class WsBook {
     crossed: 0,
     malformed: 0,
     silences: 0,
-    resyncs: { initial: 0, gap: 0, crossed: 0, malformed: 0, reconnect: 0, stale_snapshot: 0 },
+    resyncs: { initial: 0, gap: 0, crossed: 0, malformed: 0, reconnect: 0, stale_snapshot: 0, requested: 0 },
     snapshots: 0,
     snapshotErrors: 0,
     rateLimited: 0,
@@ -331,6 +331,12 @@ export class WsBook {
     const wait = this.random() * cap;
     this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = this.clock.setTimeout(() => this.connect(), wait);
+  }
+
+  /** Discards the symbol's book and resyncs it from a new snapshot (a consumer no longer trusts it). */
+  resyncSymbol(symbol: string): void {
+    const s = this.syms.get(symbol);
+    if (s && !this.closed) this.resync(s, 'requested', true);
   }
 
   /** Drops the connection and reconnects (with backoff). */

@@ -142,6 +142,7 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
     windowMs,
     signal: o.signal,
     onProgress: o.onProgress,
+    restWeights: bench.scenario.rest.weights,
     route: (symbol, t) => {
       if (rolledBack) return { uncached: true, cached: false };
       const set = sets[stepOf(t)]!;

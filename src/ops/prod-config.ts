@@ -10,6 +10,8 @@ import { readMdCache, type MdCacheConfig } from '../config/md-cache.js';
 import { readGates } from '../gates/spec.js';
 import type { GateSpec } from '../gates/types.js';
 import { readPipeline, type PipelineConfig } from '../pipeline/config.js';
+import type { RestCostParams } from '../market/rest-cost.js';
+import { REST_COST_KEYS, readRestCost } from '../scenario/rest-cost.js';
 
 export type SourceConfig =
   | { type: 'synthetic'; scenario: string; seed: number | undefined }
@@ -43,6 +45,8 @@ export interface ProdConfig {
   /** Undefined: use the scenario's pipeline. */
   pipeline: PipelineConfig | undefined;
   gates: GateSpec[] | undefined;
+  /** REST cost keys set in prod.yaml's `rest:` block (budget, weights, rate_limit); they override the scenario's. */
+  rest: Partial<RestCostParams>;
   shadow: ShadowSettings;
   canary: CanarySettings;
   file: string;
@@ -51,7 +55,7 @@ export interface ProdConfig {
 export const SHADOW_DEFAULTS: ShadowSettings = { duration_ms: 60 * 60_000, window_ms: undefined, metrics_host: '127.0.0.1', metrics_port: 9464, worst_examples: 10, compare_depth: 10 };
 export const CANARY_DEFAULTS: CanarySettings = { steps: [10, 50, 100], step_duration_ms: 10 * 60_000, window_ms: 60_000, rollback_gates: undefined };
 
-const TOP_KEYS = ['md_cache', 'source', 'pipeline', 'gates', 'shadow', 'canary'];
+const TOP_KEYS = ['md_cache', 'source', 'pipeline', 'gates', 'rest', 'shadow', 'canary'];
 
 function readDuration(r: Reader, o: Obj | undefined, key: string, path: string, def: number): number {
   const v = o?.[key];
@@ -138,6 +142,11 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
   const src = readSource(r, top.source);
   const pipeline = top.pipeline === undefined || top.pipeline === null ? undefined : readPipeline(r, top.pipeline, 'pipeline');
   const gates = readGates(r, top.gates, 'gates');
+  const ro = r.object(top.rest, 'rest');
+  if (ro) r.unknownKeys(ro, 'rest', [...REST_COST_KEYS]);
+  const restAll = readRestCost(r, ro, 'rest');
+  const rest: Partial<RestCostParams> = {};
+  for (const k of REST_COST_KEYS) if (ro && ro[k] !== undefined) (rest as Record<string, unknown>)[k] = restAll[k];
 
   const so = r.object(top.shadow, 'shadow');
   if (so) r.unknownKeys(so, 'shadow', ['duration', 'window', 'metrics_host', 'metrics_port', 'worst_examples', 'compare_depth']);
@@ -163,7 +172,7 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
   if (!bad('canary.window') && !bad('canary.step_duration') && canary.window_ms > canary.step_duration_ms) r.add('canary.window', `${canary.window_ms} ms is longer than step_duration (${canary.step_duration_ms} ms)`);
   if (!bad('shadow.window') && !bad('shadow.duration') && shadow.window_ms !== undefined && shadow.window_ms > shadow.duration_ms) r.add('shadow.window', `${shadow.window_ms} ms is longer than duration (${shadow.duration_ms} ms)`);
   if (!r.ok) throw new ConfigError(r.problems, source);
-  return { source: src, md_cache, pipeline, gates, shadow, canary, file: source };
+  return { source: src, md_cache, pipeline, gates, rest, shadow, canary, file: source };
 }
 
 export function loadProdConfig(file: string): ProdConfig {

@@ -19,7 +19,7 @@ export function resolveProdRun(cfg: ProdConfig): ResolvedRun {
   const src = cfg.source;
   const base = loadBenchScenario(src.scenario);
   const bench: BenchScenario = {
-    scenario: cfg.gates ? { ...base.scenario, gates: cfg.gates } : base.scenario,
+    scenario: { ...base.scenario, ...(cfg.gates ? { gates: cfg.gates } : {}), rest: { ...base.scenario.rest, ...(cfg.rest ?? {}) } },
     pipeline: cfg.pipeline ?? base.pipeline,
     mdCache: cfg.md_cache,
     gates: cfg.gates ?? base.gates,

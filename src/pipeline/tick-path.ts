@@ -68,6 +68,17 @@ export class TickPath<B> {
     });
   }
 
+  /** Removes every tick still waiting in a symbol's queue (not started) and returns how many there were. */
+  dropQueued(): number {
+    let n = 0;
+    for (const q of this.symbols.values()) {
+      n += q.queue.length;
+      q.queue.length = 0;
+    }
+    this.inflight -= n;
+    return n;
+  }
+
   /** The first internal error a tick hit (an observer bug); the run rethrows it when it finishes. */
   failure: unknown;
 

@@ -2,7 +2,7 @@
 import type { Results } from '../results/types.js';
 import type { GateEvaluation } from '../gates/types.js';
 import { renderLineChart, type Series, type Tick } from './svg.js';
-import { scenarioName } from './format.js';
+import { restBudget, restRateLimit, scenarioName } from './format.js';
 
 /** Okabe-Ito colours (colour-blind safe); uncached is also dashed. */
 export const COLORS = { uncached: '#D55E00', cached: '#0072B2', gate: '#009E73', rollback: '#CC0000' } as const;
@@ -12,6 +12,7 @@ export const CHART_FILES = {
   tickSpectrum: 'tick_total-spectrum.svg',
   fetchP95Windows: 'fetch_md-p95-windows.svg',
   hitRatioWindows: 'hit-ratio-windows.svg',
+  restWeightWindows: 'rest-weight-windows.svg',
 } as const;
 
 /** Highest percentile placed on the spectrum's x axis; p100 (the max) is drawn there. */
@@ -98,6 +99,37 @@ function hitRatioChart(results: Results, gateThreshold: number, rollbackThreshol
   });
 }
 
+/** REST weight per minute in each window, both paths, with the budget (and an enforced limit) as lines. */
+function restWeightChart(results: Results): string {
+  const wm = results.windows?.window_ms ?? 60_000;
+  const u = (results.windows?.uncached ?? []).filter((w) => w.rest_weight !== undefined);
+  const c = (results.windows?.cached ?? []).filter((w) => w.rest_weight !== undefined);
+  const ax = minutesAxis(results, [...u, ...c].map((w) => w.start_ms));
+  const end = results.duration_ms > 0 ? results.duration_ms : Infinity;
+  const perMin = (w: { start_ms: number; rest_weight?: number }): number => {
+    const len = Math.min(wm, end - w.start_ms);
+    return len > 0 ? ((w.rest_weight ?? 0) * 60_000) / len : 0;
+  };
+  const budget = restBudget(results);
+  const limit = restRateLimit(results);
+  return renderLineChart({
+    title: 'REST weight per minute, per window',
+    subtitle: `${scenarioName(results)} · ${Math.round(wm / 1000)} s windows · budget ${budget.toLocaleString('en-US')}/min`,
+    xLabel: 'time since start (min)',
+    yLabel: 'REST weight per minute',
+    xDomain: ax.domain,
+    xTicks: ax.ticks,
+    series: [
+      { name: 'uncached', color: COLORS.uncached, dash: '7 4', markers: true, points: u.map((w) => [ax.x(w.start_ms), perMin(w)]) },
+      { name: 'cached', color: COLORS.cached, markers: true, points: c.map((w) => [ax.x(w.start_ms), perMin(w)]) },
+    ],
+    refLines: [
+      { y: budget, label: `budget ${budget.toLocaleString('en-US')}/min`, color: COLORS.rollback },
+      ...(limit !== undefined && limit !== budget ? [{ y: limit, label: `enforced limit ${limit.toLocaleString('en-US')}/min`, color: COLORS.gate, dash: '2 3' }] : []),
+    ],
+  });
+}
+
 export interface ChartOptions {
   /** Used to draw the hit-ratio gate line at the configured threshold (default 0.7). */
   evaluation?: GateEvaluation;
@@ -111,5 +143,6 @@ export function renderCharts(results: Results, opts: ChartOptions = {}): Record<
     [CHART_FILES.tickSpectrum]: spectrumChart(results, 'tick_total_ms', 'tick_total latency by percentile'),
     [CHART_FILES.fetchP95Windows]: fetchP95Chart(results),
     [CHART_FILES.hitRatioWindows]: hitRatioChart(results, hitGate?.threshold ?? 0.7, 0.5),
+    [CHART_FILES.restWeightWindows]: restWeightChart(results),
   };
 }

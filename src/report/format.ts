@@ -1,5 +1,5 @@
 /** Number and label formatting shared by the renderers (pure). */
-import type { GateResult, Percentiles, Verdict } from '../results/types.js';
+import type { GateResult, PathResult, Percentiles, Results, Verdict } from '../results/types.js';
 import { parseMetricPath, type Unit } from '../gates/metrics.js';
 
 export type GateUnit = Unit | 'pct';
@@ -22,7 +22,9 @@ export function fmtRatio(v: number): string {
 
 export function fmtCount(v: number): string {
   if (!Number.isFinite(v)) return 'n/a';
-  return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(2);
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  // Rates (REST requests / weight per minute): whole numbers from 100 on, two decimals below.
+  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2);
 }
 
 export function fmtPct(v: number): string {
@@ -98,3 +100,30 @@ export const PERCENTILE_ROWS: readonly (readonly [keyof Percentiles, string])[] 
   ['p999', 'p99.9'],
   ['max', 'max'],
 ];
+
+/** The REST weight budget per minute the run was measured against (scenario `rest.budget`, default 6000). */
+export function restBudget(results: { scenario?: Record<string, unknown> }): number {
+  const rest = results.scenario?.rest as { budget?: { weight_per_min?: unknown } } | undefined;
+  const v = rest?.budget?.weight_per_min;
+  return typeof v === 'number' && v > 0 ? v : 6000;
+}
+
+/** The rate limit the endpoint enforced (scenario `rest.rate_limit.weight_per_min`), if any. */
+export function restRateLimit(results: { scenario?: Record<string, unknown> }): number | undefined {
+  const rest = results.scenario?.rest as { rate_limit?: { weight_per_min?: unknown } | null } | undefined;
+  const v = rest?.rate_limit?.weight_per_min;
+  return typeof v === 'number' && v > 0 ? v : undefined;
+}
+
+/** Paths of a results document in display order: uncached first, then the cached path(s). */
+export function pathNames(results: { paths?: Record<string, unknown>; arms?: readonly { name: string }[] }): string[] {
+  // With named arms, `cached` is the first arm under another name: list the arms, not `cached` twice.
+  if (results.arms && results.arms.length > 0) return ['uncached', ...results.arms.map((a) => a.name)];
+  const names = Object.keys(results.paths ?? {});
+  return [...names.filter((n) => n === 'uncached'), ...names.filter((n) => n !== 'uncached')];
+}
+
+/** One path of a results document by name (`uncached`, `cached`, or another cached path). */
+export function pathResult(results: Pick<Results, 'paths'>, name: string): PathResult | undefined {
+  return (results.paths as unknown as Record<string, PathResult | undefined>)[name];
+}

@@ -1,5 +1,5 @@
 /** Report renderers (pure, strings out) and the IO helpers writeReport / appendStepSummary / loadResults. */
-export { renderMarkdownReport, renderStepSummary, renderGatesTable, renderLatencyTable, renderCacheSection } from './markdown.js';
+export { renderMarkdownReport, renderStepSummary, renderGatesTable, renderLatencyTable, renderCacheSection, renderSchedulingSection } from './markdown.js';
 export type { MarkdownOptions } from './markdown.js';
 export { renderCharts, CHART_FILES, spectrumX } from './charts.js';
 export { renderLineChart } from './svg.js';

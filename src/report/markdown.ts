@@ -4,7 +4,7 @@ import type { GateEvaluation } from '../gates/types.js';
 import { CHART_FILES } from './charts.js';
 import { evaluationFor } from './model.js';
 import { armsTable, armsVerdictLine } from './arms.js';
-import { PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
+import { PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, pathNames, pathResult, restBudget, restRateLimit, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
 import { formatDuration } from '../core/duration.js';
 
 export interface MarkdownOptions {
@@ -92,6 +92,43 @@ export function renderCacheSection(results: Results): string {
   return out.join('\n');
 }
 
+/** The REST cost section: requests, weight and throttled responses per path, per-minute rates, the budget. */
+export function renderRestSection(results: Results, chartPrefix: string | null = './'): string {
+  const paths = pathNames(results).filter((p) => pathResult(results, p)?.rest);
+  if (paths.length === 0) return '_This run has no REST cost results._';
+  const budget = restBudget(results);
+  const limit = restRateLimit(results);
+  const rows = paths.map((p) => {
+    const r = pathResult(results, p)!.rest!;
+    const w = r.weight_per_min;
+    return [
+      p,
+      fmtCount(r.requests),
+      fmtCount(r.weight),
+      fmtCount(r.requests_per_min.mean),
+      fmtCount(w.mean),
+      fmtCount(w.p50),
+      fmtCount(w.max),
+      fmtRatio(w.max / budget),
+      fmtCount(r.throttled),
+      r.saving === undefined ? '' : fmtRatio(r.saving),
+    ];
+  });
+  const out: string[] = [];
+  out.push(
+    table(['Path', 'Requests', 'Weight', 'Requests / min', 'Weight / min (mean)', 'Weight / min p50', 'Weight / min (max window)', 'Max window / budget', 'Throttled (429/418)', 'Saving vs uncached'], rows),
+  );
+  const worst = Math.max(...paths.map((p) => pathResult(results, p)!.rest!.weight_per_min.max));
+  out.push(
+    '',
+    `Budget: **${fmtCount(budget)} weight per minute** (\`rest.budget.weight_per_min\`; Binance spot allows 6,000 per minute per IP). ` +
+      `The busiest window used ${fmtRatio(worst / budget)} of it${worst > budget ? ' — **over budget**: a venue enforcing it would answer 429 and then ban (418)' : ''}. ` +
+      (limit !== undefined ? `The endpoint enforced a limit of ${fmtCount(limit)} weight per rolling minute (\`rest.rate_limit\`).` : 'No limit was enforced in this run (`rest.rate_limit` unset): the figures are what the venue would have charged.'),
+  );
+  if (chartPrefix !== null) out.push('', `![REST weight per minute per window](${chartPrefix}${CHART_FILES.restWeightWindows})`);
+  return out.join('\n');
+}
+
 export function renderReproduce(results: Results): string {
   const r = results.run;
   const out = [
@@ -115,6 +152,24 @@ export function renderReproduce(results: Results): string {
   return out.join('\n');
 }
 
+/** Real-clock runs: how late the scheduler started ticks, and ticks dropped at the end; '' for virtual runs. */
+export function renderSchedulingSection(results: Results): string {
+  const l = results.scheduler_lateness_ms;
+  if (!l) return '';
+  const { uncached, cached } = results.paths;
+  const lines = [
+    `Ticks start at their scheduled time on the real clock (catch-up scheduler: every due arrival starts when its timer fires). Lateness = start − scheduled time over ${fmtCount(l.count)} arrivals:`,
+    '',
+    `| p50 | p90 | p99 | p99.9 | max | mean |`,
+    `| --: | --: | --: | --: | --: | --: |`,
+    `| ${fmtMs(l.p50)} ms | ${fmtMs(l.p90)} ms | ${fmtMs(l.p99)} ms | ${fmtMs(l.p999)} ms | ${fmtMs(l.max)} ms | ${fmtMs(l.mean)} ms |`,
+  ];
+  if (uncached.dropped_at_end !== undefined || cached.dropped_at_end !== undefined) {
+    lines.push('', `Ticks still queued when the run ended (dropped at end, not run): uncached ${fmtCount(uncached.dropped_at_end ?? 0)}, cached ${fmtCount(cached.dropped_at_end ?? 0)}.`);
+  }
+  return lines.join('\n');
+}
+
 export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {}): string {
   const ev = opts.evaluation === null ? null : evaluationFor(results, opts.evaluation);
   const prefix = opts.chartPrefix === undefined ? './' : opts.chartPrefix;
@@ -136,6 +191,9 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
   if (arms) out.push(`## Arms: every cached path on the same workload`, '', `\`cached\` below is the first arm, \`${results.arms![0]!.name}\`.`, '', table(arms.head, arms.rows), '');
   out.push('## Latency: uncached vs cached', '', renderLatencyTable(results), '');
   out.push('## Cache behaviour', '', renderCacheSection(results), '');
+  out.push('## REST cost', '', renderRestSection(results, prefix), '');
+  const scheduling = renderSchedulingSection(results);
+  if (scheduling) out.push('## Real-time scheduling', '', scheduling, '');
   for (const section of opts.extraSections ?? []) out.push(section, '');
   if (prefix !== null) {
     out.push('## Charts', '');

@@ -5,7 +5,7 @@ import type { GateResult, Results } from '../results/types.js';
 import type { GateEvaluation } from '../gates/types.js';
 import { evaluationFor } from './model.js';
 import { armsTable, armsVerdictLine } from './arms.js';
-import { PERCENTILE_ROWS, STATUS_MARK, fmtCount, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, scenarioName } from './format.js';
+import { PERCENTILE_ROWS, STATUS_MARK, fmtCount, pathNames, pathResult, restBudget, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, scenarioName } from './format.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -82,11 +82,29 @@ export function renderTerminalSummary(results: Results, opts: TerminalOptions): 
     const inv = Object.entries(cache.invalidations ?? {}).sort((a, b) => b[1] - a[1]);
     if (inv.length) out.push(`invalidations: ${inv.map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ')}`);
   }
+  const restPaths = pathNames(results).filter((p) => pathResult(results, p)?.rest);
+  if (restPaths.length > 0) {
+    const budget = restBudget(results);
+    const t = newTable(['REST cost', 'requests', 'weight', 'weight/min mean', 'max window', 'of budget', 'throttled', 'saving'], c, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+    for (const p of restPaths) {
+      const r = pathResult(results, p)!.rest!;
+      const share = r.weight_per_min.max / budget;
+      const shareText = fmtRatio(share);
+      t.push([p, fmtCount(r.requests), fmtCount(r.weight), fmtCount(r.weight_per_min.mean), fmtCount(r.weight_per_min.max), share > 1 ? c.red(shareText) : share > 0.5 ? c.yellow(shareText) : shareText, r.throttled > 0 ? c.red(fmtCount(r.throttled)) : '0', r.saving === undefined ? '' : fmtRatio(r.saving)]);
+    }
+    out.push(t.toString());
+    out.push(c.dim(`REST budget: ${fmtCount(budget)} weight per minute (rest.budget.weight_per_min)`));
+  }
   const arms = armsTable(results);
   if (arms) {
     const t = newTable(arms.head, c, arms.head.map((_, i) => (i === 0 ? 'left' : 'right')));
     for (const r of arms.rows) t.push(r);
     out.push(c.bold(`arms (same workload; cached = ${results.arms![0]!.name})`), t.toString());
+  }
+  const l = results.scheduler_lateness_ms;
+  if (l) {
+    const atEnd = (n: number | undefined): string => fmtCount(n ?? 0);
+    out.push(`scheduler lateness (ms): p50 ${fmtMs(l.p50)}, p99 ${fmtMs(l.p99)}, max ${fmtMs(l.max)}; dropped at end: uncached ${atEnd(results.paths.uncached.dropped_at_end)}, cached ${atEnd(results.paths.cached.dropped_at_end)}`);
   }
   out.push(ev ? renderGateTable(ev, { color: opts.color, notes: false }).trimEnd() : c.dim('gates: not evaluated (--no-gate)'));
   const line = ev ? armsVerdictLine(results) : undefined;

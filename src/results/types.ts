@@ -52,16 +52,36 @@ export interface CacheResult {
   refresh_latency_ms: Percentiles;
 }
 
+/** REST snapshot cost of one path (requests the path's source sent to the venue). */
+export interface RestResult {
+  /** Snapshot requests sent (a request the client refused locally during a Retry-After is not sent). */
+  requests: number;
+  /** Venue request weight of those requests (by the `limit` each asked for; see rest.weights). */
+  weight: number;
+  /** Responses with HTTP 429 (rate limited) or 418 (banned). */
+  throttled: number;
+  /** Per-window request rates (per minute): percentiles over windows, `mean` = requests / minutes run, `count` = windows. */
+  requests_per_min: Percentiles;
+  /** Per-window weight rates (per minute), as requests_per_min. */
+  weight_per_min: Percentiles;
+  /** Cached paths: 1 − requests / uncached requests (the share of REST requests the cache saved). */
+  saving?: number;
+}
+
 export interface PathResult {
   fetch_md_ms: Percentiles;
   tick_total_ms: Percentiles;
   deadline_miss_ratio: number;
   ticks: number;
   dropped: number;
+  /** Real-clock runs: ticks still queued (on_busy: queue) when the run's duration ended — dropped, not run. */
+  dropped_at_end?: number;
   /** fetch_md calls that failed (REST error/timeout or RefreshError); the tick still counts. */
   fetch_errors: number;
   stages: Record<string, Percentiles>;
   cache?: CacheResult;
+  /** REST cost (absent in results written before it was measured). */
+  rest?: RestResult;
 }
 
 /** Per-window (default 1 minute) figures of one path, for confidence intervals and charts. */
@@ -76,6 +96,10 @@ export interface WindowStats {
   tick_total_p50: number;
   tick_total_p95: number;
   tick_total_p99: number;
+  /** REST cost in this window: requests sent, their weight, 429/418 responses. */
+  rest_requests?: number;
+  rest_weight?: number;
+  rest_throttled?: number;
   /** Cached path only. */
   gets?: number;
   hits?: number;
@@ -121,6 +145,11 @@ export interface Results {
   spectra: Record<string, { uncached: [number, number][]; cached: [number, number][]; [arm: string]: [number, number][] }>;
   /** Histogram name → `.hlog` file name beside results.json. */
   histograms: Record<string, string>;
+  /**
+   * Real-clock runs only: how late each scheduled tick arrival was started (start − scheduled time, ms), from
+   * the catch-up scheduler. Absent from virtual-time runs, whose timers fire exactly on time.
+   */
+  scheduler_lateness_ms?: Percentiles;
   gates?: GateResult[];
   /** With arms: fail if any arm fails, else inconclusive if any is, else pass; `arms[].verdict` per arm. */
   verdict?: Verdict;

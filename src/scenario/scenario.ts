@@ -14,6 +14,7 @@ import { parseYaml, readTextFile } from '../config/load.js';
 import { readLatency } from '../market/latency.js';
 import { MARKET_DEFAULTS, type MarketParams, type SymbolParams, type FaultParams } from '../market/params.js';
 import { REST_DEFAULTS, type RestParams } from '../market/rest.js';
+import { REST_COST_KEYS, readRestCost } from './rest-cost.js';
 import { parseTickSize, priceToTicks, ticksToPrice, TickError } from '../market/ticks.js';
 import { MarketSim } from '../market/sim.js';
 
@@ -95,11 +96,12 @@ export function parseScenario(input: unknown, source = 'scenario', extra?: (r: R
 
 function readRest(r: Reader, raw: unknown, path: string): RestParams {
   const o = r.object(raw, path);
-  if (o) r.unknownKeys(o, path, ['latency', 'error_rate', 'timeout_ms']);
+  if (o) r.unknownKeys(o, path, ['latency', 'error_rate', 'timeout_ms', ...REST_COST_KEYS]);
   return {
     latency: readLatency(r, o?.latency, join(path, 'latency'), REST_DEFAULTS.latency),
     error_rate: r.number(o, 'error_rate', path, REST_DEFAULTS.error_rate, { min: 0, max: 1 }),
     timeout_ms: r.number(o, 'timeout_ms', path, REST_DEFAULTS.timeout_ms, { gt: 0, max: 600_000 }),
+    ...readRestCost(r, o, path),
   };
 }
 

@@ -84,7 +84,11 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const market = live ?? feedMarket({ clock, feed, rest: scenario.rest, seed });
   const arms = o.arms ?? o.bench.arms;
   const symbolCount = o.feed ? feed.instruments.length : resolveSymbols(scenario).length;
-  const shards = o.jobs !== undefined && !realtime && !o.feed && !o.observers && !o.registry && [o.bench.mdCache, ...(arms ?? []).map((a) => a.mdCache)].every((c) => c.max_symbols >= symbolCount) ? shardIndices(symbolCount, o.jobs) : [];
+  // Sharding is exact only where symbols are independent (see shard.ts): not with an LRU bound below the
+  // symbol count, a shared REST rate limit, or ws_book arms (their books follow the shared feed's timing).
+  const configs = [o.bench.mdCache, ...(arms ?? []).map((a) => a.mdCache)];
+  const independent = configs.every((c) => c.max_symbols >= symbolCount && c.policy !== 'ws_book') && !scenario.rest.rate_limit;
+  const shards = o.jobs !== undefined && !realtime && !o.feed && !o.observers && !o.registry && independent ? shardIndices(symbolCount, o.jobs) : [];
   let sim: SimulationOutput<OrderBook>;
   let workers: { jobs: number; shards: number; peakHeapMb: number } | undefined;
   if (shards.length > 1) {
@@ -110,6 +114,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
       registry: o.registry,
       signal: o.signal,
       observers: o.observers?.(clock),
+      restWeights: scenario.rest.weights,
     }).finally(() => live?.close?.());
   }
   const resolved: Record<string, unknown> = {

@@ -3,6 +3,8 @@ import { WindowedHistogram, type SerializedWindows } from '../metrics/windowed.j
 import type { Fetched } from '../pipeline/fetch-md.js';
 import type { Tick, TickObserver } from '../pipeline/tick-path.js';
 import type { PathResult, WindowStats } from '../results/types.js';
+import type { RestWeightStep } from '../market/rest-cost.js';
+import { RestMeter } from './rest-meter.js';
 
 interface WindowCounters {
   ticks: number;
@@ -36,6 +38,7 @@ export interface SerializedRecorder {
   misses: number;
   dropped: number;
   fetchErrors: number;
+  rest: ReturnType<RestMeter['serialize']>;
 }
 
 export class PathRecorder<B> implements TickObserver<B> {
@@ -44,6 +47,8 @@ export class PathRecorder<B> implements TickObserver<B> {
   readonly stages: WindowedHistogram[];
   readonly staleness: WindowedHistogram;
   readonly tobError: WindowedHistogram;
+  /** REST cost of this path's snapshot source (wrap the source with `meteredSource(source, rec.rest, clock)`). */
+  readonly rest: RestMeter;
   private readonly counters: WindowCounters[] = [];
   private ticks = 0;
   private misses = 0;
@@ -61,8 +66,10 @@ export class PathRecorder<B> implements TickObserver<B> {
     stageNames: readonly string[],
     private readonly quality: BookQuality<B>,
     cachedPath = path === 'cached',
+    restWeights?: readonly RestWeightStep[],
   ) {
     this.cachedPath = cachedPath;
+    this.rest = new RestMeter(windowMs, restWeights);
     this.fetchMd = new WindowedHistogram(`${path}.fetch_md`, windowMs, MS);
     this.tickTotal = new WindowedHistogram(`${path}.tick_total`, windowMs, MS);
     this.stages = stageNames.map((n) => new WindowedHistogram(`${path}.stage.${n}`, windowMs, MS));
@@ -132,6 +139,7 @@ export class PathRecorder<B> implements TickObserver<B> {
       misses: this.misses,
       dropped: this.droppedTotal,
       fetchErrors: this.fetchErrors,
+      rest: this.rest.serialize(),
     };
   }
 
@@ -150,6 +158,7 @@ export class PathRecorder<B> implements TickObserver<B> {
     this.misses += s.misses;
     this.droppedTotal += s.dropped;
     this.fetchErrors += s.fetchErrors;
+    this.rest.absorb(s.rest);
   }
 
   /** The path's figures over windows [from, to) (the whole run by default). */
@@ -177,7 +186,15 @@ export class PathRecorder<B> implements TickObserver<B> {
       dropped,
       fetch_errors: whole ? this.fetchErrors : 0,
       stages,
+      rest: this.rest.result(from, Math.min(to, this.windowCountHint())),
     };
+  }
+
+  /** Windows recorded so far (any histogram or counter), used when a range is open-ended. */
+  private windowCountHint(): number {
+    const end = this.rest.endMs;
+    if (Number.isFinite(end)) return Math.max(1, Math.ceil(end / this.windowMs));
+    return Math.max(1, this.counters.length, this.fetchMd.windowCount(), this.tickTotal.windowCount());
   }
 
   windows(count: number, from = 0): WindowStats[] {
@@ -198,6 +215,10 @@ export class PathRecorder<B> implements TickObserver<B> {
         tick_total_p95: t.p95,
         tick_total_p99: t.p99,
       };
+      const r = this.rest.window(i);
+      w.rest_requests = r.requests;
+      w.rest_weight = r.weight;
+      w.rest_throttled = r.throttled;
       if (this.cachedPath) {
         w.gets = c.gets;
         w.hits = c.fresh + c.stale;

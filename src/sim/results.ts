@@ -3,6 +3,7 @@ import type { CacheStats } from '../cache/types.js';
 import { RESULTS_SCHEMA, type CacheResult, type Results, type RunInfo } from '../results/types.js';
 import type { SimulationOutput } from './simulate.js';
 import { round6, type PathRecorder } from './recorder.js';
+import { restSaving } from './rest-meter.js';
 import type { WindowedHistogram } from '../metrics/windowed.js';
 
 export interface ResultsInput<B> {
@@ -56,25 +57,38 @@ export function buildResults<B>(i: ResultsInput<B>): Results {
   const range = from === 0 && to === sim.windowCount ? [0, Infinity] : [from, to];
   const cached = sim.cached.result(i.stageNames, range[0], range[1]);
   cached.cache = cacheResult(sim.cached, sim.refreshLatency, i.cacheStats ?? sim.cacheStats, from, to);
+  const uncached = sim.uncached.result(i.stageNames, range[0], range[1]);
+  const saving = uncached.rest && cached.rest ? restSaving(uncached.rest, cached.rest) : undefined;
+  if (saving !== undefined) cached.rest!.saving = saving;
+  if (sim.droppedAtEnd) {
+    uncached.dropped_at_end = sim.droppedAtEnd.uncached;
+    cached.dropped_at_end = sim.droppedAtEnd.cached;
+  }
   const results: Results = {
     schema: RESULTS_SCHEMA,
     run: i.run,
     scenario: i.scenario,
     seed: i.seed,
     duration_ms: i.durationMs,
-    paths: { uncached: sim.uncached.result(i.stageNames, range[0], range[1]), cached },
+    paths: { uncached, cached },
     windows: { window_ms: i.windowMs, uncached: sim.uncached.windows(to, from), cached: sim.cached.windows(to, from) },
     spectra: {
       fetch_md_ms: { uncached: sim.uncached.fetchMd.spectrum(), cached: sim.cached.fetchMd.spectrum() },
       tick_total_ms: { uncached: sim.uncached.tickTotal.spectrum(), cached: sim.cached.tickTotal.spectrum() },
     },
     histograms: Object.fromEntries(recordedHistograms(sim).map((h) => [h.name, `${h.name}.hlog`])),
+    ...(sim.schedulerLatenessMs ? { scheduler_lateness_ms: sim.schedulerLatenessMs } : {}),
   };
   // Named arms: each under its own name too (the first one's figures are `cached`'s).
   for (const [k, arm] of (sim.arms ?? []).entries()) {
     const p = k === 0 ? cached : arm.rec.result(i.stageNames, range[0], range[1]);
     if (k > 0) p.cache = cacheResult(arm.rec, arm.refreshLatency, arm.cacheStats, from, to);
+    if (k > 0 && sim.droppedAtEnd?.arms) p.dropped_at_end = sim.droppedAtEnd.arms[k];
     results.paths[arm.name] = p;
+    if (k > 0 && results.paths.uncached.rest && p.rest) {
+      const saving = restSaving(results.paths.uncached.rest, p.rest);
+      if (saving !== undefined) p.rest.saving = saving;
+    }
     results.windows[arm.name] = k === 0 ? results.windows.cached : arm.rec.windows(to, from);
     results.spectra.fetch_md_ms![arm.name] = arm.rec.fetchMd.spectrum();
     results.spectra.tick_total_ms![arm.name] = arm.rec.tickTotal.spectrum();

@@ -54,6 +54,7 @@ export async function runShard(i: ShardInput, sample?: () => void): Promise<Shar
     durationMs: i.durationMs,
     windowMs: i.windowMs,
     onProgress: sample,
+    restWeights: scenario.rest.weights,
   });
   const arms = sim.arms ?? [{ name: 'cached', mdCache: i.bench.mdCache, rec: sim.cached, refreshLatency: sim.refreshLatency, cacheStats: sim.cacheStats }];
   return {
@@ -93,11 +94,12 @@ export function mergeShards(shards: readonly ShardOutput[], i: Pick<ShardInput, 
   const stageNames = i.bench.pipeline.stages.map((s) => s.name);
   const deadline = i.bench.pipeline.deadline_ms;
   const noQuality = { ageMs: () => 0, tobErrorTicks: () => 0 };
-  const uncached = new PathRecorder<OrderBook>('uncached', i.windowMs, deadline, stageNames, noQuality);
+  const weights = i.bench.scenario.rest.weights;
+  const uncached = new PathRecorder<OrderBook>('uncached', i.windowMs, deadline, stageNames, noQuality, false, weights);
   const first = shards[0]!;
   const named = i.arms !== undefined && i.arms.length > 0;
   const arms = first.arms.map((a, k) => {
-    const rec = new PathRecorder<OrderBook>(k === 0 ? 'cached' : a.name, i.windowMs, deadline, stageNames, noQuality, true);
+    const rec = new PathRecorder<OrderBook>(k === 0 ? 'cached' : a.name, i.windowMs, deadline, stageNames, noQuality, true, weights);
     const refreshLatency = new WindowedHistogram(`${k === 0 ? 'cached' : a.name}.refresh_latency`, i.windowMs, 1000);
     let cacheStats: CacheStats | undefined;
     for (const s of shards) {
@@ -110,6 +112,8 @@ export function mergeShards(shards: readonly ShardOutput[], i: Pick<ShardInput, 
     return { name: a.name, mdCache: spec?.mdCache ?? i.bench.mdCache, overrides: spec?.overrides, rec, refreshLatency, cacheStats: cacheStats! };
   });
   for (const s of shards) uncached.absorb(s.uncached);
+  const ranMs = Math.max(...shards.map((s) => s.ranMs));
+  for (const rec of [uncached, ...arms.map((a) => a.rec)]) rec.rest.endMs = ranMs;
   const a0 = arms[0]!;
   return {
     uncached,
@@ -118,7 +122,7 @@ export function mergeShards(shards: readonly ShardOutput[], i: Pick<ShardInput, 
     cacheStats: a0.cacheStats,
     ...(named ? { arms } : {}),
     windowCount: Math.max(...shards.map((s) => s.windowCount)),
-    ranMs: Math.max(...shards.map((s) => s.ranMs)),
+    ranMs,
     interrupted: false,
   };
 }

@@ -8,19 +8,24 @@
  * RealClock (live-like). `Simulation` runs in segments (canary steps, progress, interruption).
  */
 import type { Registry } from 'prom-client';
+import type { Percentiles } from '../results/types.js';
 import type { Clock } from '../core/clock.js';
-import { VirtualClock, abortError } from '../core/clock.js';
+import { VirtualClock, ZeroedClock, abortError } from '../core/clock.js';
 import { rngStream, type Rng } from '../core/rng.js';
 import { MDCache } from '../cache/md-cache.js';
-import type { CacheStats, Invalidatable } from '../cache/types.js';
+import type { BookFeed, CacheStats, Invalidatable } from '../cache/types.js';
+import { UsageError } from '../core/errors.js';
 import type { MdCacheConfig } from '../config/md-cache.js';
 import { latencySampler } from '../market/latency.js';
 import { WindowedHistogram } from '../metrics/windowed.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { arrivalIntervals } from '../pipeline/arrivals.js';
+import { CatchUpScheduler, TimerChainScheduler, type ArrivalScheduler } from '../pipeline/scheduler.js';
 import { cachedFetch, uncachedFetch, type SnapshotSource } from '../pipeline/fetch-md.js';
 import { TickPath, type TickObserver, type Tick } from '../pipeline/tick-path.js';
 import { PathRecorder, type BookQuality } from './recorder.js';
+import { meteredSource } from './rest-meter.js';
+import type { RestWeightStep } from '../market/rest-cost.js';
 
 /** What the simulation needs from a market (synthetic generator, replay, or a live exchange). */
 export interface SimMarket<B> {
@@ -36,6 +41,11 @@ export interface SimMarket<B> {
   quality: BookQuality<B>;
   /** Connects the feed to the cache's invalidation; returns a detach function. */
   attachInvalidator(cache: Invalidatable<B>, cfg: MdCacheConfig): () => void;
+  /**
+   * For md_cache.policy ws_book: a book feed keeping each symbol's book from the market's diff stream, taking
+   * its (re)sync snapshots from `snapshots` (the arm's REST source, so they count as that path's requests).
+   */
+  bookFeed?(snapshots: SnapshotSource<B>, clock: Clock): BookFeed<B> & { detach(): void };
 }
 
 /** Which paths a tick goes to (canary routing; `cached` covers every arm); default: all. */
@@ -69,6 +79,8 @@ export interface SimulationOptions<B> {
   observers?: { uncached?: TickObserver<B>; cached?: TickObserver<B> };
   /** Aborting stops new ticks; ticks already running finish and the results cover the time run. */
   signal?: AbortSignal;
+  /** The venue's REST weight schedule for the REST cost of each path (default: Binance spot depth weights). */
+  restWeights?: readonly RestWeightStep[];
 }
 
 /** What one arm recorded. */
@@ -93,6 +105,10 @@ export interface SimulationOutput<B> {
   /** Simulated time covered (< durationMs when interrupted). */
   ranMs: number;
   interrupted: boolean;
+  /** Real-clock runs: ticks still queued when the run ended, per path (dropped, not run). */
+  droppedAtEnd?: { uncached: number; cached: number; /** Per arm, in order (arms[0] is `cached`). */ arms: number[] };
+  /** Real-clock runs: how late the scheduler started the arrivals (ms). */
+  schedulerLatenessMs?: Percentiles;
 }
 
 function tee<B>(a: TickObserver<B>, b: TickObserver<B> | undefined): TickObserver<B> {
@@ -127,6 +143,8 @@ export class Simulation<B> {
   private readonly armList: Arm<B>[];
   private stopAt: number;
   private t = 0;
+  /** Exact timers on a VirtualClock; the catch-up scheduler (lateness measured) on a real clock. */
+  private readonly scheduler: ArrivalScheduler;
 
   constructor(private readonly o: SimulationOptions<B>) {
     const { clock, market, pipeline } = o;
@@ -134,24 +152,17 @@ export class Simulation<B> {
     this.stopAt = o.durationMs;
     const specs: readonly ArmSpec[] = o.arms && o.arms.length > 0 ? o.arms : [{ name: 'cached', mdCache: o.mdCache }];
     const named = o.arms !== undefined && o.arms.length > 0;
-    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality);
+    this.uncachedRec = new PathRecorder<B>('uncached', o.windowMs, pipeline.deadline_ms, stageNames, market.quality, undefined, o.restWeights);
     this.armList = specs.map((spec, i) => {
       // The first arm records under `cached` (the contract every consumer reads); the others under their name.
-      const rec = new PathRecorder<B>(i === 0 ? 'cached' : spec.name, o.windowMs, pipeline.deadline_ms, stageNames, market.quality, true);
+      const rec = new PathRecorder<B>(i === 0 ? 'cached' : spec.name, o.windowMs, pipeline.deadline_ms, stageNames, market.quality, true, o.restWeights);
       const refreshLatency = new WindowedHistogram(`${i === 0 ? 'cached' : spec.name}.refresh_latency`, o.windowMs, 1000);
-      const source = market.source('cached', named ? spec.name : undefined);
+      // Every request a path's source sends is counted in that path's REST cost.
+      const source = meteredSource(market.source('cached', named ? spec.name : undefined), rec.rest, clock);
       // Retry jitter: one stream per symbol (a symbol's retries never depend on other symbols'), the same for every arm.
       const jitter = new Map<string, Rng>();
-      const cache = new MDCache<B>(spec.mdCache, {
-        clock,
-        jitterFor: (symbol) => {
-          let r = jitter.get(symbol);
-          if (!r) jitter.set(symbol, (r = rngStream(o.seed, `md_cache.retry/${symbol}`)));
-          return r.next();
-        },
-        // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
-        registry: i === 0 ? (o.registry ?? null) : null,
-        refresh: async (symbol, { depth, signal }) => {
+      const timed: SnapshotSource<B> = {
+        fetch: async (symbol, depth, signal) => {
           const t0 = clock.now();
           let book: B;
           try {
@@ -167,8 +178,23 @@ export class Simulation<B> {
           refreshLatency.record(t0, clock.now() - t0);
           return book;
         },
+      };
+      // ws_book: the arm's books are kept from the market's diff stream; REST (the same source) only to sync.
+      const feed = spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled ? market.bookFeed?.(timed, clock) : undefined;
+      if (spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled && !feed) throw new UsageError(`md_cache.policy ws_book: this market has no book feed`);
+      const cache = new MDCache<B>(spec.mdCache, {
+        clock,
+        jitterFor: (symbol) => {
+          let r = jitter.get(symbol);
+          if (!r) jitter.set(symbol, (r = rngStream(o.seed, `md_cache.retry/${symbol}`)));
+          return r.next();
+        },
+        // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
+        registry: i === 0 ? (o.registry ?? null) : null,
+        refresh: (symbol, { depth, signal }) => timed.fetch(symbol, depth, signal),
+        feed,
       });
-      const detach = market.attachInvalidator(cache, spec.mdCache);
+      const detach = feed ? () => feed.detach() : market.attachInvalidator(cache, spec.mdCache);
       const observer = i === 0 ? tee(rec, o.observers?.cached) : rec;
       // The market is brought up to date for the symbol before every get (a queued tick gets later than it
       // arrived), so what a get sees never depends on other symbols' activity.
@@ -190,7 +216,10 @@ export class Simulation<B> {
     this.cache = first.cache;
     this.cachedRec = first.rec;
     this.refreshLatency = first.refreshLatency;
-    this.uncachedPath = new TickPath<B>('uncached', clock, uncachedFetch(market.source('uncached')), o.mdCache.max_depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached));
+    this.uncachedPath = new TickPath<B>('uncached', clock, uncachedFetch(meteredSource(market.source('uncached'), this.uncachedRec.rest, clock)), o.mdCache.max_depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached));
+    this.scheduler = clock instanceof VirtualClock ? new TimerChainScheduler(clock) : new CatchUpScheduler(clock);
+    // Real time: the run starts now that it is built (its construction is not ticks starting late).
+    if (clock instanceof ZeroedClock) clock.restart();
     this.scheduleArrivals();
   }
 
@@ -205,19 +234,19 @@ export class Simulation<B> {
     for (const symbol of market.symbols) {
       const next = arrivalIntervals(pipeline.ticks, rngStream(seed, `ticks/${symbol}`));
       const stageDraws = pipeline.stages.map((s) => latencySampler(s.latency, rngStream(seed, `stage/${s.name}/${symbol}`)));
-      let at = next();
-      const arrive = (): void => {
-        if (at >= this.stopAt) return;
+      const arrive = (at: number): number | undefined => {
+        if (at >= this.stopAt) return undefined;
         const stageMs = stageDraws.map((draw) => draw());
         market.advanceTo(symbol, clock.now());
         const tick: Tick = { symbol, scheduledAt: at, stageMs };
         const route = this.o.route?.(symbol, at);
         if (!route || route.uncached) this.uncachedPath.arrive(tick);
         if (!route || route.cached) for (const arm of this.armList) arm.path.arrive(tick);
-        at += next();
-        if (at < this.stopAt) clock.setTimeout(arrive, at - clock.now());
+        const following = at + next();
+        return following < this.stopAt ? following : undefined;
       };
-      if (at < this.stopAt) clock.setTimeout(arrive, at);
+      const first = next();
+      if (first < this.stopAt) this.scheduler.add(first, arrive);
     }
   }
 
@@ -249,15 +278,26 @@ export class Simulation<B> {
     const interrupted = Boolean(this.o.signal?.aborted) && this.t < this.o.durationMs;
     this.stopAt = Math.min(this.stopAt, this.t);
     const paths = [this.uncachedPath, ...this.armList.map((a) => a.path)];
-    // Every symbol's market events up to the stop time reach the invalidators now, and none after it: the
-    // ticks still running finish without further invalidations, so what is counted never depends on which
-    // other symbols' ticks were still draining (exact sharding).
-    for (const symbol of this.o.market.symbols) this.o.market.advanceTo(symbol, this.t);
-    for (const arm of this.armList) arm.detach();
-    if (clock instanceof VirtualClock) await clock.runUntilIdle();
-    else while (paths.some((p) => p.pending > 0) && paths.every((p) => p.failure === undefined)) await clock.sleep(5);
+    let droppedAtEnd: SimulationOutput<B>['droppedAtEnd'];
+    if (clock instanceof VirtualClock) {
+      // Every symbol's market events up to the stop time reach the invalidators now, and none after it: the
+      // ticks still running finish without further invalidations, so what is counted never depends on which
+      // other symbols' ticks were still draining (exact sharding).
+      for (const symbol of this.o.market.symbols) this.o.market.advanceTo(symbol, this.t);
+      for (const arm of this.armList) arm.detach();
+      await clock.runUntilIdle();
+    } else {
+      // Real time: the run ends with its duration. Arrivals already due start; ticks still queued behind a
+      // busy symbol (on_busy: queue) are dropped and counted, not waited for; running ticks finish.
+      this.scheduler.stop(this.stopAt);
+      const [uncached, ...arms] = paths.map((p) => p.dropQueued());
+      droppedAtEnd = { uncached: uncached!, cached: arms[0]!, arms };
+      while (paths.some((p) => p.pending > 0) && paths.every((p) => p.failure === undefined)) await clock.sleep(5);
+      for (const arm of this.armList) arm.detach();
+    }
     for (const path of paths) if (path.failure !== undefined) throw path.failure;
     const ranMs = this.t;
+    for (const rec of [this.uncachedRec, ...this.armList.map((a) => a.rec)]) rec.rest.endMs = ranMs;
     const arms = this.armList.map((a) => ({ name: a.name, mdCache: a.mdCache, overrides: a.overrides, rec: a.rec, refreshLatency: a.refreshLatency, cacheStats: a.cache.stats() }));
     return {
       uncached: this.uncachedRec,
@@ -268,6 +308,7 @@ export class Simulation<B> {
       windowCount: Math.max(1, Math.ceil(ranMs / this.o.windowMs)),
       ranMs,
       interrupted,
+      ...(droppedAtEnd ? { droppedAtEnd, schedulerLatenessMs: this.scheduler.lateness() } : {}),
     };
   }
 }

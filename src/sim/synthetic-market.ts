@@ -5,6 +5,7 @@ import type { MdCacheConfig } from '../config/md-cache.js';
 import { topOfBookErrorTicks, type OrderBook } from '../market/book.js';
 import type { MarketFeed } from '../market/feed.js';
 import { MDCacheInvalidator, bookBest } from '../market/invalidator.js';
+import { MarketBookFeed } from '../market/book-feed.js';
 import { createSimRestSource, type RestParams, type SimRestSource } from '../market/rest.js';
 import type { SimMarket } from './simulate.js';
 
@@ -96,6 +97,7 @@ export function feedMarket(o: FeedMarketOptions): FeedMarket {
       }
     },
     source: (path, arm) => (path === 'cached' && arm !== undefined ? armSource(arm) : sources[path]),
+    bookFeed: (snapshots) => new MarketBookFeed({ clock, feed, snapshots, seed: o.seed }),
     quality: {
       ageMs: (book) => clock.now() - book.takenAt,
       tobErrorTicks: (symbol, book) => {

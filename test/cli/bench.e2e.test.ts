@@ -82,7 +82,7 @@ describe('mdcache bench (child process)', () => {
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/^# mdcache bench: baseline/);
     const svgs = files.filter((f) => f.endsWith('.svg'));
-    expect(svgs.sort()).toEqual(['fetch_md-p95-windows.svg', 'fetch_md-spectrum.svg', 'hit-ratio-windows.svg', 'tick_total-spectrum.svg']);
+    expect(svgs.sort()).toEqual(['fetch_md-p95-windows.svg', 'fetch_md-spectrum.svg', 'hit-ratio-windows.svg', 'rest-weight-windows.svg', 'tick_total-spectrum.svg']);
     for (const f of svgs) {
       expect(md).toContain(`./${f}`);
       expect(parseXml(readFileSync(join(out, f), 'utf8')).name).toBe('svg');

@@ -62,7 +62,7 @@ describe('VirtualClock', () => {
         .then(() => log.push('t1.then1'))
         .then(() => log.push('t1.then2'))
         .then(async () => {
-          await null;
+          await Promise.resolve();
           log.push('t1.async');
         });
     }, 5);

@@ -102,7 +102,7 @@ describe('the package is importable by name', () => {
   it('the proving ground is reachable through subpath exports', () => {
     const code = `
       const names = {};
-      for (const sub of ['sim', 'gates', 'report', 'market', 'scenario', 'exchange', 'net', 'ops']) names[sub] = Object.keys(await import('mdcache/' + sub));
+      for (const sub of ['sim', 'gates', 'report', 'market', 'scenario', 'exchange', 'net', 'ops', 'shared']) names[sub] = Object.keys(await import('mdcache/' + sub));
       console.log(JSON.stringify(names));
     `;
     const n = JSON.parse(runModule(code)) as Record<string, string[]>;
@@ -114,6 +114,7 @@ describe('the package is importable by name', () => {
     expect(n.exchange).toEqual(expect.arrayContaining(['startExchange']));
     expect(n.net).toEqual(expect.arrayContaining(['WsBook', 'BinanceRestSource', 'connectLiveMarket']));
     expect(n.ops).toEqual(expect.arrayContaining(['runShadow', 'runCanary', 'loadProdConfig', 'startMetricsServer']));
+    expect(n.shared).toEqual(expect.arrayContaining(['redisTierFor', 'SharedTier', 'RedisStore', 'SimServer', 'bookCodec']));
     // internals stay internal
     expect(Object.values(n).flat()).not.toContain('writeFileAtomic');
   });

@@ -6,7 +6,7 @@ describe('compareResults', () => {
   it('a run against itself: no change, nothing significant', () => {
     const r = fixture('pass');
     const cmp = compareResults(r, r);
-    expect(cmp.rows).toHaveLength(15); // 7 rows per path + hit ratio
+    expect(cmp.rows).toHaveLength(23); // 7 rows per path + hit ratio + 4 REST rows per path
     for (const row of cmp.rows) {
       expect(row.delta).toBe(0);
       expect(row.significant).toBe(false);

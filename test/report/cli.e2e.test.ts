@@ -117,7 +117,7 @@ describe('mdcache compare', () => {
     expect(md).toContain('| ~ |');
     const o = run(['compare', 'results-pass.json', 'results-pass.json', '--out', 'same.md']);
     expect(o.code).toBe(0);
-    expect(readFileSync(join(dir, 'same.md'), 'utf8').match(/\| ~ \|/g)).toHaveLength(15);
+    expect(readFileSync(join(dir, 'same.md'), 'utf8').match(/\| ~ \|/g)).toHaveLength(23); // 15 latency/cache rows + 4 REST rows per path
     expect(run(['compare', 'results-pass.json', 'nope.json']).code).toBe(2);
     expect(run(['compare', 'results-pass.json', 'results-fail.json', '--alpha', '2']).code).toBe(2);
   });

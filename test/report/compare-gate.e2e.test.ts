@@ -30,7 +30,7 @@ describe('mdcache compare --gate', () => {
     const suites = findAll(parseXml(readFileSync(join(dir, 'cmp.xml'), 'utf8')), 'testsuite');
     expect(suites).toHaveLength(1);
     const cases = findAll(suites[0]!, 'testcase');
-    expect(cases).toHaveLength(15);
+    expect(cases).toHaveLength(23);
     const failed = cases.filter((c) => findAll(c, 'failure').length > 0).map((c) => c.attrs.name);
     expect(failed).toContain('cached fetch_md p95');
     expect(failed).not.toContain('uncached fetch_md p95');

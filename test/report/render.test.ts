@@ -17,7 +17,7 @@ describe('markdown report', () => {
   it('puts the verdict first, then gates, latency, cache, charts and reproduce', () => {
     const md = renderMarkdownReport(fixture('fail'));
     const heads = md.split('\n').filter((l) => l.startsWith('#'));
-    expect(heads).toEqual(['# mdcache bench: volatile', '## ❌ FAIL', '## Gates', '## Latency: uncached vs cached', '## Cache behaviour', '## Charts', '## Reproduce']);
+    expect(heads).toEqual(['# mdcache bench: volatile', '## ❌ FAIL', '## Gates', '## Latency: uncached vs cached', '## Cache behaviour', '## REST cost', '## Charts', '## Reproduce']);
     expect(md).toContain('**Verdict: fail** — 4 gate(s): 0 passed, 4 failed, 0 inconclusive');
     expect(md).toContain('mdcache bench --scenario scenarios/volatile.yaml --seed 202 --duration 30m --out reports/fail');
     for (const f of Object.values(CHART_FILES)) expect(md).toContain(`](./${f})`);

@@ -1,0 +1,283 @@
+/**
+ * The fault matrix (issue #15): every fault kind the project can inject, each run through the whole tick
+ * pipeline with the cache — in virtual time on the synthetic market (its own fault injection), and live: the
+ * WebSocket book and the cache against the loopback exchange on real sockets — with invariants checked on
+ * every tick that got a book from the cache:
+ *   stale         no book served older than max_stale_ms (ttl_ms when stale serving is off)
+ *   invalidated   no book served that was taken before its symbol's last invalidation (one made before the
+ *                 tick asked the cache)
+ *   unhandled     no unhandled promise rejection during the run
+ *   memory        heap growth during the run stays under MEMORY_BOUND_MB
+ *   truth         a book equals the ground truth at its update id: every freshly fetched book (virtual), the
+ *                 WebSocket book after every resync (live)
+ */
+import { RealClock, VirtualClock, ZeroedClock, type Clock } from '../../src/core/clock.js';
+import type { OrderBook } from '../../src/market/book.js';
+import type { Invalidatable } from '../../src/cache/types.js';
+import type { MdCacheConfig } from '../../src/config/md-cache.js';
+import { parseBenchScenario, type BenchScenario } from '../../src/sim/bench-scenario.js';
+import { Simulation, type SimMarket } from '../../src/sim/simulate.js';
+import { feedMarket } from '../../src/sim/synthetic-market.js';
+import { createMarket } from '../../src/scenario/scenario.js';
+import type { MarketFeed } from '../../src/market/feed.js';
+import type { TickObserver } from '../../src/pipeline/tick-path.js';
+import { startExchange, type Exchange } from '../../src/exchange/server.js';
+import { connectLiveMarket, type LiveMarket } from '../../src/net/live-market.js';
+
+export const INVARIANTS = ['stale', 'invalidated', 'unhandled', 'memory', 'truth'] as const;
+export type Invariant = (typeof INVARIANTS)[number];
+export const MEMORY_BOUND_MB = 256;
+
+export interface FaultCase {
+  name: string;
+  /** What is injected, for the table. */
+  what: string;
+  market?: Record<string, unknown>;
+  rest?: Record<string, unknown>;
+  pipeline?: Record<string, unknown>;
+  /** Loopback exchange only: malformed-frame/body rate, Retry-After seconds. */
+  exchange?: { malformedRate?: number; retryAfterS?: number };
+  /** Where the fault can be injected. */
+  modes: Array<'virtual' | 'live'>;
+}
+
+const quiet = { seq_gap: { rate_hz: 0 } };
+
+/** Every fault kind the project can inject (synthetic market faults, REST faults, exchange-only faults). */
+export const FAULTS: FaultCase[] = [
+  { name: 'none', what: 'no fault (control)', modes: ['virtual', 'live'], market: { faults: quiet } },
+  { name: 'ws_silence', what: 'a symbol stream goes silent 0.3–1.5 s, 2/s', modes: ['virtual', 'live'], market: { faults: { ws_silence: { rate_hz: 2, min_ms: 300, max_ms: 1500 } } } },
+  { name: 'seq_gap', what: 'events lost (a U/u gap), 10/s', modes: ['virtual', 'live'], market: { faults: { seq_gap: { rate_hz: 10, events: 2 } } } },
+  { name: 'out_of_order', what: 'an event overtaken by the next, 5/s', modes: ['virtual', 'live'], market: { faults: { out_of_order: { rate_hz: 5 } } } },
+  { name: 'jump', what: 'the price jumps 50 ticks, 2/s', modes: ['virtual', 'live'], market: { faults: { price_jump: { rate_hz: 2, ticks: 50 } } } },
+  { name: 'crossed', what: 'a crossed glitch (bid ≥ ask), 3/s', modes: ['virtual', 'live'], market: { faults: { crossed: { rate_hz: 3, ticks: 2 } } } },
+  { name: 'disconnect storm', what: 'the feed disconnects 1/s for 100–400 ms', modes: ['virtual', 'live'], market: { faults: { disconnect: { rate_hz: 1, min_ms: 100, max_ms: 400 } } } },
+  { name: 'REST 5xx', what: '30 % of snapshots fail (5xx; on the exchange also 429)', modes: ['virtual', 'live'], rest: { error_rate: 0.3 } },
+  { name: 'REST 429 + Retry-After', what: 'every failing snapshot may be a 429 with Retry-After: 0.2 s', modes: ['live'], rest: { error_rate: 0.5 }, exchange: { retryAfterS: 0.2 } },
+  { name: 'REST timeout', what: '10 % of snapshots take 300–600 ms against a 150 ms timeout', modes: ['virtual', 'live'], rest: { timeout_ms: 150, latency: { model: 'mixture', components: [{ weight: 0.9, model: 'constant', ms: 5 }, { weight: 0.1, model: 'uniform', min_ms: 300, max_ms: 600 }] } } },
+  { name: 'REST hang', what: '5 % of snapshots never answer in time (60 s) against a 150 ms timeout', modes: ['virtual', 'live'], rest: { timeout_ms: 150, latency: { model: 'mixture', components: [{ weight: 0.95, model: 'constant', ms: 5 }, { weight: 0.05, model: 'constant', ms: 60_000 }] } } },
+  { name: 'malformed JSON', what: '20 % of depth bodies and WS frames corrupted', modes: ['live'], exchange: { malformedRate: 0.2 } },
+  { name: 'slow consumer', what: 'pipeline stages 4× slower than the tick rate (queueing)', modes: ['virtual', 'live'], pipeline: { ticks: { arrival: 'fixed', rate_hz: 20 }, stages: [{ name: 'slow', latency: { model: 'constant', ms: 200 } }], deadline_ms: 1000, on_busy: 'queue' } },
+];
+
+export interface CaseResult {
+  fault: string;
+  mode: 'virtual' | 'live';
+  ticks: number;
+  servedFromCache: number;
+  checkedTruth: number;
+  violations: Record<Invariant, number>;
+  heapGrowthMb: number;
+  examples: string[];
+}
+
+function scenarioFor(c: FaultCase, symbols: number): BenchScenario {
+  const sym = [
+    { symbol: 'BTCUSDT', tick_size: '0.01', price: '65000.00', qty_decimals: 5 },
+    { symbol: 'SOLUSDT', tick_size: '0.001', price: '150.000', qty_decimals: 3 },
+    { symbol: 'ETHUSDT', tick_size: '0.01', price: '3000.00', qty_decimals: 4 },
+  ].slice(0, symbols);
+  return parseBenchScenario(
+    {
+      name: `fault-${c.name}`,
+      seed: 7,
+      symbols: sym,
+      market: { update_rate_hz: 40, diffusion_ticks: 1, depth: { levels: 40 }, ...c.market },
+      rest: { latency: { model: 'lognormal', p50_ms: 10, p95_ms: 30 }, error_rate: 0, timeout_ms: 500, ...c.rest },
+      pipeline: c.pipeline ?? { ticks: { arrival: 'jitter', rate_hz: 20, jitter_pct: 20 }, stages: [{ name: 'work', latency: { model: 'lognormal', p50_ms: 5, p95_ms: 10 } }], deadline_ms: 200, on_busy: 'queue' },
+      md_cache: { enabled: true, ttl_ms: 100, stale_ok: true, max_stale_ms: 400, max_inflight_refresh: 1, invalidate_on_ws_gap_ms: 250, jump_ticks: 20, retry: { max_attempts: 2, base_ms: 10, max_ms: 50 } },
+    },
+    `fault ${c.name}`,
+  );
+}
+
+interface Checker {
+  market: SimMarket<OrderBook>;
+  observer: TickObserver<OrderBook>;
+  result: CaseResult;
+  finish(): void;
+}
+
+/**
+ * Wraps a market: records every invalidation (symbol → time) the invalidator makes, and returns an observer
+ * that checks the invariants on every tick of the cached path.
+ */
+function checker(market: SimMarket<OrderBook>, clock: Clock, cfg: MdCacheConfig, fault: string, mode: 'virtual' | 'live', truthOf?: (symbol: string, book: OrderBook) => boolean | undefined): Checker {
+  /** Invalidation times per symbol ('*' = invalidateAll), increasing. */
+  const invAt = new Map<string, number[]>();
+  const record = (key: string, t: number): void => {
+    let l = invAt.get(key);
+    if (!l) invAt.set(key, (l = []));
+    l.push(t);
+  };
+  /** The last invalidation of `symbol` strictly before time t (at the same instant the order is not observable here). */
+  const lastInvalidation = (symbol: string, t: number): number => {
+    let best = -Infinity;
+    for (const key of [symbol, '*']) {
+      const l = invAt.get(key);
+      if (!l) continue;
+      for (let i = l.length - 1; i >= 0; i--)
+        if (l[i]! < t) {
+          best = Math.max(best, l[i]!);
+          break;
+        }
+    }
+    return best;
+  };
+  const v: Record<Invariant, number> = { stale: 0, invalidated: 0, unhandled: 0, memory: 0, truth: 0 };
+  const result: CaseResult = { fault, mode, ticks: 0, servedFromCache: 0, checkedTruth: 0, violations: v, heapGrowthMb: 0, examples: [] };
+  const note = (inv: Invariant, msg: string): void => {
+    v[inv]++;
+    if (result.examples.length < 5) result.examples.push(`${inv}: ${msg}`);
+  };
+  const maxAge = (cfg.stale_ok ? Math.max(cfg.max_stale_ms, cfg.ttl_ms) : cfg.ttl_ms) + (mode === 'live' ? 5 : 0);
+  const heap0 = process.memoryUsage().heapUsed;
+  let heapMax = heap0;
+  const onUnhandled = (reason: unknown): void => note('unhandled', String(reason instanceof Error ? reason.message : reason));
+  process.on('unhandledRejection', onUnhandled);
+
+  const wrapped: SimMarket<OrderBook> = {
+    symbols: market.symbols,
+    advanceTo: (s, t) => market.advanceTo(s, t),
+    source: (p, arm) => market.source(p, arm),
+    quality: market.quality,
+    attachInvalidator(c, conf) {
+      const spy: Invalidatable<OrderBook> = {
+        invalidate(symbol, reason) {
+          record(symbol, clock.now());
+          c.invalidate(symbol, reason);
+        },
+        invalidateAll(reason) {
+          record('*', clock.now());
+          c.invalidateAll(reason);
+        },
+        peek: (s) => c.peek(s),
+      };
+      return market.attachInvalidator(spy, conf);
+    },
+  };
+
+  const observer: TickObserver<OrderBook> = {
+    fetched(tick, fetchMs, r) {
+      result.ticks++;
+      if ((result.ticks & 63) === 0) heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
+      const book = r.book;
+      // judged at the moment the tick asked the cache (the observer runs when the answer arrived)
+      const asked = clock.now() - fetchMs;
+      if (r.status === 'fresh' || r.status === 'stale') {
+        result.servedFromCache++;
+        const age = asked - book.takenAt;
+        if (age > maxAge) note('stale', `${tick.symbol} served ${age.toFixed(1)} ms old at t=${asked.toFixed(1)} (bound ${maxAge} ms, status ${r.status})`);
+        const inv = lastInvalidation(tick.symbol, asked);
+        if (book.takenAt < inv) note('invalidated', `${tick.symbol} served at t=${asked.toFixed(1)} a book taken at ${book.takenAt.toFixed(1)}, before an invalidation at ${inv.toFixed(1)}`);
+      } else if (r.status === 'miss' && truthOf) {
+        const ok = truthOf(tick.symbol, book);
+        if (ok !== undefined) {
+          result.checkedTruth++;
+          if (!ok) note('truth', `${tick.symbol} fresh book id ${book.lastUpdateId} differs from the truth`);
+        }
+      }
+    },
+    fetchFailed() {
+      result.ticks++;
+    },
+    stage() {},
+    done() {},
+    dropped() {},
+  };
+  return {
+    market: wrapped,
+    observer,
+    result,
+    finish() {
+      process.off('unhandledRejection', onUnhandled);
+      heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
+      result.heapGrowthMb = Math.round(((heapMax - heap0) / 2 ** 20) * 10) / 10;
+      if (result.heapGrowthMb > MEMORY_BOUND_MB) note('memory', `heap grew ${result.heapGrowthMb} MB`);
+    },
+  };
+}
+
+/** The fault in virtual time: the synthetic market's injection, 60 simulated seconds, 3 symbols. */
+export async function runVirtual(c: FaultCase, durationMs = 60_000): Promise<CaseResult> {
+  const bench = scenarioFor(c, 3);
+  const clock = new VirtualClock(0);
+  const feed: MarketFeed = createMarket(bench.scenario, { seed: bench.scenario.seed });
+  const market = feedMarket({ clock, feed, rest: bench.scenario.rest, seed: bench.scenario.seed });
+  // a fresh book from REST is the ground truth at its update id, as of the moment it was taken
+  const truthOf = (symbol: string, book: OrderBook): boolean | undefined => {
+    const t = feed.snapshot(symbol, book.depth);
+    if (t.lastUpdateId !== book.lastUpdateId) return undefined; // the market moved since: not comparable
+    return t.sameLevels(book);
+  };
+  const ck = checker(market, clock, bench.mdCache, c.name, 'virtual', truthOf);
+  const sim = new Simulation({ clock, market: ck.market, pipeline: bench.pipeline, mdCache: bench.mdCache, seed: bench.scenario.seed, durationMs, windowMs: 1000, observers: { cached: ck.observer } });
+  await sim.runUntil(durationMs);
+  await sim.finish();
+  ck.finish();
+  return ck.result;
+}
+
+/**
+ * The fault live: the loopback exchange injects it on real sockets; the bench's live market (REST source,
+ * WsBook, invalidator) feeds the cache on real time; after every resync of the WebSocket book its book is
+ * compared with the exchange's ground truth at the same update id.
+ */
+export async function runLive(c: FaultCase, durationMs = 4000): Promise<CaseResult> {
+  const bench = scenarioFor(c, 2);
+  const host = new RealClock();
+  const ex: Exchange = await startExchange({ scenario: bench.scenario, clock: host, malformedRate: c.exchange?.malformedRate ?? 0, retryAfterS: c.exchange?.retryAfterS ?? 1 });
+  let live: LiveMarket | undefined;
+  try {
+    for (const s of ex.symbols) await fetch(`${ex.restUrl}/_truth?symbol=${s}`); // start the truth history
+    live = await connectLiveMarket({ restUrl: ex.restUrl, wsUrl: ex.wsUrl, symbols: ex.symbols, clock: host, restTimeoutMs: bench.scenario.rest.timeout_ms, wsBook: { reconnect: { baseMs: 20, maxMs: 200 }, resync: { baseMs: 20, maxMs: 200 }, silenceMs: bench.mdCache.invalidate_on_ws_gap_ms }, syncTimeoutMs: 30_000 });
+    const clock = new ZeroedClock(host);
+    const ck = checker(live, clock, bench.mdCache, c.name, 'live');
+    // truth after every resync of the WebSocket book
+    const checks: Promise<void>[] = [];
+    const wsBook = live.wsBook;
+    const compare = (symbol: string): void => {
+      const book = wsBook.book(symbol);
+      if (!book) return;
+      checks.push(
+        fetch(`${ex.restUrl}/_truth?symbol=${symbol}&id=${book.lastUpdateId}`)
+          .then(async (r) => {
+            if (r.status !== 200) return; // the id fell out of the truth history: not comparable
+            const t = (await r.json()) as { bids: [string, string][]; asks: [string, string][] };
+            ck.result.checkedTruth++;
+            const same = (a: [string, string][], b: [string, string][]): boolean => a.length === b.length && a.every((l, i) => l[0] === b[i]![0] && Number(l[1]) === Number(b[i]![1]));
+            const snap = book.toSnapshot();
+            // the local book holds the levels of its snapshot depth; compare what both know
+            const n = Math.min(snap.bids.length, t.bids.length, 50);
+            const m = Math.min(snap.asks.length, t.asks.length, 50);
+            if (!same(snap.bids.slice(0, n), t.bids.slice(0, n)) || !same(snap.asks.slice(0, m), t.asks.slice(0, m))) {
+              ck.result.violations.truth++;
+              if (ck.result.examples.length < 5) ck.result.examples.push(`truth: ${symbol} local book at id ${book.lastUpdateId} differs from the exchange's`);
+            }
+          })
+          .catch(() => undefined),
+      );
+    };
+    const off = wsBook.onEvent((e) => {
+      if (e.type === 'synced') compare(e.symbol);
+    });
+    const sim = new Simulation({ clock, market: ck.market, pipeline: bench.pipeline, mdCache: bench.mdCache, seed: bench.scenario.seed, durationMs, windowMs: 500, observers: { cached: ck.observer } });
+    await sim.runUntil(durationMs);
+    await sim.finish();
+    off();
+    for (const sym of ex.symbols) compare(sym); // and once at the end
+    await Promise.all(checks);
+    ck.finish();
+    return ck.result;
+  } finally {
+    await live?.close();
+    await ex.close();
+  }
+}
+
+export function matrixTable(rows: CaseResult[]): string {
+  const head = `| fault | mode | ticks | served from cache | books checked vs truth | ${INVARIANTS.map((i) => `${i} violations`).join(' | ')} | heap growth |`;
+  const sep = `|---|---|---:|---:|---:|${INVARIANTS.map(() => '---:').join('|')}|---:|`;
+  const body = rows.map((r) => `| ${r.fault} | ${r.mode} | ${r.ticks} | ${r.servedFromCache} | ${r.checkedTruth} | ${INVARIANTS.map((i) => r.violations[i]).join(' | ')} | ${r.heapGrowthMb} MB |`);
+  return [head, sep, ...body].join('\n');
+}

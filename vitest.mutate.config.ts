@@ -1,0 +1,12 @@
+// The tests StrykerJS runs against each mutant of src/cache and src/gates/evaluate.ts (`npm run mutate`):
+// in-process unit tests of those modules (no child processes, no sockets).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // the fast in-process tests of the cache and the evaluator (the 8 s integration run and the property tests,
+    // which cover every line, would multiply the run time by every mutant they cover)
+    include: ['test/cache/md-cache.test.ts', 'test/cache/defects.test.ts', 'test/cache/policies.test.ts', 'test/gates/evaluate.test.ts', 'test/market/invalidator.test.ts'],
+    testTimeout: 60_000,
+  },
+});
