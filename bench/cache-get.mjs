@@ -1,22 +1,28 @@
 #!/usr/bin/env node
 /**
- * Micro-benchmark of the cache's hot path: ops/s of a fresh hit, in one process.
+ * Micro-benchmark of the cache's hot path, in one process, every case interleaved round by round.
  *
- *   mdcache_get_hit      await MDCache.get(symbol) on a fresh entry (CoarseClock(RealClock), 1 ms resolution — what
- *                        lru-cache does by default with ttlResolution; default prom-client registry)
- *   With --exact-clock, mdcache_get_hit uses a bare RealClock instead (one performance.now() per get).
+ * Tight loop (ops/s):
+ *   mdcache_get_hit      await MDCache.get(symbol) on a fresh entry, MDCache on a plain RealClock (the default:
+ *                        the cache reads time through a 1 ms CoarseClock); default prom-client registry
+ *   mdcache_get_sync     MDCache.getSync(symbol) on a fresh entry (no promise)
+ *   async_ceiling        await of an async function returning Map.get(symbol): the ceiling of any awaited get
  *   lru_cache_fetch_hit  await LRUCache.fetch(symbol) on a fresh entry (lru-cache@11, ttl + fetchMethod)
- *   lru_cache_get        LRUCache.get(symbol) (synchronous)
+ *   lru_cache_get        LRUCache.get(symbol) (synchronous, ttl)
  *   map_get              Map.get(symbol) (synchronous)
+ * Sparse regime (one get per macrotask, as in a live loop; p50 µs per awaited get, timed around the get):
+ *   sparse_mdcache_get        MDCache on a RealClock (default time resolution)
+ *   sparse_mdcache_get_exact  MDCache on a RealClock with timeResolutionMs: 0 (one performance.now() per get)
+ *   sparse_lru_cache_fetch    lru-cache fetch()
  *
  * Usage: npm run bench:cache [-- --json] [--rounds N] [--symbols N]
- * Each case is warmed up, then measured for several interleaved rounds; the median round is reported.
- * Needs a build (imports ../dist/index.js).
+ * Reports, per case, the median over the rounds and the spread (min–max), and the ratios computed within each
+ * round (median and min–max). Needs a build (imports ../dist/index.js).
  */
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import { LRUCache } from 'lru-cache';
-import { MDCache, RealClock, CoarseClock, mdCacheConfig } from '../dist/index.js';
+import { MDCache, RealClock, mdCacheConfig } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -24,10 +30,11 @@ const argNum = (flag, def) => {
   const i = args.indexOf(flag);
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : def;
 };
-const ROUNDS = argNum('--rounds', 9);
+const ROUNDS = Math.max(10, argNum('--rounds', 10));
 const NSYM = argNum('--symbols', 100);
 const ASYNC_OPS = 200_000;
 const SYNC_OPS = 2_000_000;
+const SPARSE_OPS = 4_000;
 
 const symbols = Array.from({ length: NSYM }, (_, i) => `SYM${i}-USD`);
 const book = (s) => ({ symbol: s, bids: [[100, 1]], asks: [[101, 1]] });
@@ -35,18 +42,20 @@ const TTL = 5000;
 
 // --- subjects
 const cfg = mdCacheConfig({ enabled: true, ttl_ms: TTL, max_stale_ms: 10_000, max_symbols: 10_000 });
-const exactClock = args.includes('--exact-clock');
-// One MDCache per process: a second instance with another clock class would make get()'s call sites polymorphic.
-const mdcache = new MDCache(cfg, { clock: exactClock ? new RealClock() : new CoarseClock(new RealClock(), 1), refresh: async (s) => book(s) });
+const mdcache = new MDCache(cfg, { clock: new RealClock(), refresh: async (s) => book(s) });
+const mdcacheExact = new MDCache(cfg, { clock: new RealClock(), timeResolutionMs: 0, registry: null, refresh: async (s) => book(s) });
 const lru = new LRUCache({ max: 10_000, ttl: TTL, fetchMethod: async (s) => book(s) });
 const lruSync = new LRUCache({ max: 10_000, ttl: TTL });
 const map = new Map();
+const asyncGet = async (s) => map.get(s);
 
 async function prime() {
   mdcache.invalidateAll('bench');
+  mdcacheExact.invalidateAll('bench');
   lru.clear();
   for (const s of symbols) {
     await mdcache.get(s);
+    await mdcacheExact.get(s);
     await lru.fetch(s);
     lruSync.set(s, book(s));
     map.set(s, book(s));
@@ -54,25 +63,47 @@ async function prime() {
 }
 
 let sink = 0;
-async function mdcacheHits(cache) {
-  const n = ASYNC_OPS;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const r = await cache.get(symbols[i % NSYM]);
-    if (r.status !== 'fresh') throw new Error(`expected a fresh hit, got ${r.status}`);
+const macrotask = () => new Promise((r) => setImmediate(r));
+/** p50 of the time of one awaited get per macrotask, in µs. */
+async function sparse(get) {
+  const xs = new Float64Array(SPARSE_OPS);
+  for (let i = 0; i < SPARSE_OPS; i++) {
+    await macrotask();
+    const t0 = performance.now();
+    const r = await get(symbols[i % NSYM]);
+    xs[i] = performance.now() - t0;
+    sink += r ? 1 : 0;
   }
-  return n / ((performance.now() - t0) / 1000);
+  xs.sort();
+  return xs[SPARSE_OPS >> 1] * 1000;
 }
 
 const cases = {
-  mdcache_get_hit: () => mdcacheHits(mdcache),
-  async lru_cache_fetch_hit() {
+  async mdcache_get_hit() {
     const n = ASYNC_OPS;
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      const v = await lru.fetch(symbols[i % NSYM]);
-      sink += v.bids.length;
+      const r = await mdcache.get(symbols[i % NSYM]);
+      if (r.status !== 'fresh') throw new Error(`expected a fresh hit, got ${r.status}`);
     }
+    return n / ((performance.now() - t0) / 1000);
+  },
+  async mdcache_get_sync() {
+    const n = SYNC_OPS;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) sink += mdcache.getSync(symbols[i % NSYM]).value.bids.length;
+    return n / ((performance.now() - t0) / 1000);
+  },
+  async async_ceiling() {
+    const n = ASYNC_OPS;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) sink += (await asyncGet(symbols[i % NSYM])).bids.length;
+    return n / ((performance.now() - t0) / 1000);
+  },
+  async lru_cache_fetch_hit() {
+    const n = ASYNC_OPS;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) sink += (await lru.fetch(symbols[i % NSYM])).bids.length;
     return n / ((performance.now() - t0) / 1000);
   },
   async lru_cache_get() {
@@ -87,8 +118,19 @@ const cases = {
     for (let i = 0; i < n; i++) sink += map.get(symbols[i % NSYM]).bids.length;
     return n / ((performance.now() - t0) / 1000);
   },
+  sparse_mdcache_get: () => sparse((s) => mdcache.get(s)),
+  sparse_mdcache_get_exact: () => sparse((s) => mdcacheExact.get(s)),
+  sparse_lru_cache_fetch: () => sparse((s) => lru.fetch(s)),
 };
-const JSON_KEYS = ['mdcache_get_hit', 'lru_cache_fetch_hit', 'lru_cache_get', 'map_get'];
+/** Ratios computed within each round: [name, numerator, denominator, higher is better]. */
+const RATIOS = [
+  ['get_vs_lru_fetch', 'mdcache_get_hit', 'lru_cache_fetch_hit', 1.2],
+  ['get_vs_async_ceiling', 'mdcache_get_hit', 'async_ceiling', undefined],
+  ['get_sync_vs_lru_get', 'mdcache_get_sync', 'lru_cache_get', 1.0],
+  // sparse: µs per get, so exact / default > 1 means the default is faster
+  ['sparse_exact_vs_default', 'sparse_mdcache_get_exact', 'sparse_mdcache_get', 1.0],
+  ['sparse_lru_fetch_vs_default', 'sparse_lru_cache_fetch', 'sparse_mdcache_get', undefined],
+];
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -99,7 +141,6 @@ const names = Object.keys(cases);
 const samples = Object.fromEntries(names.map((n) => [n, []]));
 await prime();
 for (const n of names) await cases[n](); // warm-up (JIT)
-for (const n of names) await cases[n]();
 for (let r = 0; r < ROUNDS; r++) {
   await prime(); // keeps every entry well inside its TTL
   // rotate the order each round so no case always runs right after priming (GC debt, cache state)
@@ -108,23 +149,30 @@ for (let r = 0; r < ROUNDS; r++) {
     samples[n].push(await cases[n]());
   }
 }
-const result = Object.fromEntries(names.map((n) => [n, Math.round(median(samples[n]))]));
+const stat = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const per = Object.fromEntries(names.map((n) => [n, stat(samples[n])]));
+const ratios = Object.fromEntries(RATIOS.map(([k, a, b]) => [k, stat(samples[a].map((x, i) => x / samples[b][i]))]));
 if (sink < 0) console.log(sink);
 
 if (json) {
-  process.stdout.write(JSON.stringify(Object.fromEntries(JSON_KEYS.map((k) => [k, result[k]]))) + '\n');
+  const out = {};
+  for (const n of names) out[n] = n.startsWith('sparse_') ? Math.round(per[n].median * 1000) / 1000 : Math.round(per[n].median);
+  out.rounds = ROUNDS;
+  out.spread = Object.fromEntries(names.map((n) => [n, [per[n].min, per[n].max].map((x) => Math.round(x * 1000) / 1000)]));
+  out.ratios = Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, { median: +v.median.toFixed(3), min: +v.min.toFixed(3), max: +v.max.toFixed(3) }]));
+  process.stdout.write(JSON.stringify(out) + '\n');
 } else {
-  const base = result.lru_cache_fetch_hit;
-  const fmt = (x) => x.toLocaleString('en-US');
-  const rows = names.map((n) => [n, fmt(result[n]), (result[n] / base).toFixed(2) + 'x']);
-  const w = [22, 16, 22];
+  const fmt = (n, x) => (n.startsWith('sparse_') ? x.toFixed(2) + ' µs' : Math.round(x).toLocaleString('en-US'));
+  const w = [26, 14, 30];
   const line = (cols) => cols.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
-  const clockName = exactClock ? 'RealClock' : 'CoarseClock(RealClock, 1 ms)';
-  console.log(`cache get, fresh hit — median of ${ROUNDS} rounds, ${NSYM} symbols, MDCache on ${clockName} (node ${process.version}, ${os.cpus().length} cpus)`);
-  console.log(line(['case', 'ops/s', 'vs lru_cache_fetch_hit']));
-  console.log(line(['-'.repeat(w[0]), '-'.repeat(w[1]), '-'.repeat(w[2])]));
-  for (const r of rows) console.log(line(r));
-  const ok = result.mdcache_get_hit >= result.lru_cache_fetch_hit;
-  console.log(`\nmdcache_get_hit ${ok ? '>=' : '<'} lru_cache_fetch_hit (target: >=)`);
+  console.log(`cache get — median of ${ROUNDS} interleaved rounds (spread min–max), ${NSYM} symbols, MDCache on RealClock (node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0].toFixed(1)})`);
+  console.log(line(['case', 'median', 'spread']));
+  for (const n of names) console.log(line([n, fmt(n, per[n].median), `${fmt(n, per[n].min)} – ${fmt(n, per[n].max)}`]));
+  console.log('\nratios within each round (median, min–max):');
+  for (const [k, , , target] of RATIOS) {
+    const v = ratios[k];
+    console.log(line([k, v.median.toFixed(2) + 'x', `${v.min.toFixed(2)} – ${v.max.toFixed(2)}x${target ? `  (target >= ${target})` : ''}`]));
+  }
 }
 mdcache.close();
+mdcacheExact.close();

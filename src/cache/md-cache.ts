@@ -20,7 +20,8 @@
  *
  * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
  */
-import { abortError, type Clock, type TimerHandle } from '../core/clock.js';
+import { abortError, RealClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { CoarseClock } from './coarse-clock.js';
 import { CacheClosedError, ConfigError, RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
 import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
@@ -136,7 +137,10 @@ export type MDCacheOptions<V> = MDCacheDeps<V>;
 
 export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   readonly config: Readonly<MdCacheConfig>;
+  /** Timers. */
   private readonly clock: Clock;
+  /** Reads of the time (a CoarseClock over a RealClock by default; the clock itself otherwise). */
+  private readonly time: Clock;
   private readonly refreshFn: RefreshFn<V>;
   private readonly random: () => number;
   private readonly jitterFor: ((symbol: string) => number) | undefined;
@@ -190,6 +194,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const config = mdCacheConfig(input);
     this.config = Object.freeze({ ...config, retry: Object.freeze({ ...config.retry }) });
     this.clock = deps.clock;
+    const res = deps.timeResolutionMs ?? (deps.clock instanceof RealClock ? 1 : 0);
+    this.time = res > 0 ? new CoarseClock(deps.clock, res) : deps.clock;
     this.refreshFn = deps.refresh;
     this.jitterFor = deps.jitterFor;
     if (deps.random) {
@@ -255,7 +261,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       if (e !== this.head) this.touch(e);
       e.gets++;
       if (e.has) {
-        const age = this.clock.now() - e.fetchedAt;
+        const age = this.time.now() - e.fetchedAt;
         if (age <= maxAge && age <= this.maxStale && depth <= e.depth) {
           e.hits++;
           this.hits++;
@@ -269,6 +275,92 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       e.gets++;
     }
     return this.slowGet(e, depth, -1, maxAge);
+  }
+
+  /**
+   * Synchronous read, no promise: the entry when it can be served now — fresh, or expired within max_stale_ms
+   * when stale_ok (or while its refresh is failing: stale-if-error) — else undefined. Counts stats like get (a
+   * served entry is a fresh or stale hit, undefined a miss) and starts the background refresh get would start
+   * (so a later call finds the entry). With enabled: false it serves nothing (a miss, no refresh). Throws
+   * CacheClosedError after close().
+   */
+  getSync(symbol: string, opts?: GetOptions): GetResult<V> | undefined {
+    if (this.closed) throw new CacheClosedError(symbol);
+    this.gets++;
+    if (!this.enabled || this.feed !== undefined) return this.getSyncSlow(symbol, opts);
+    let depth = this.maxDepth;
+    let maxAge = this.ttl;
+    if (opts !== undefined) {
+      const d = opts.depth;
+      if (d !== undefined) depth = d < this.maxDepth ? (d >= 1 ? d : 1) : this.maxDepth;
+      if (opts.maxAgeMs !== undefined) maxAge = opts.maxAgeMs;
+    }
+    let e = this.map.get(symbol);
+    if (e !== undefined) {
+      if (e !== this.head) this.touch(e);
+      e.gets++;
+      if (e.has && depth <= e.depth) {
+        const age = this.time.now() - e.fetchedAt;
+        if (age <= maxAge && age <= this.maxStale) {
+          e.hits++;
+          this.hits++;
+          if (age > this.ahead && e.load === undefined) this.startLoad(e, depth); // refresh_ahead
+          return { value: e.value as V, status: 'fresh', ageMs: age };
+        }
+        if (age <= this.maxStale) {
+          const load = e.load;
+          if (this.staleOk || (load !== undefined && load.erroring)) {
+            if (load === undefined) this.startLoad(e, depth);
+            e.staleHits++;
+            this.staleHits++;
+            return { value: e.value as V, status: 'stale', ageMs: age };
+          }
+        }
+      }
+    } else {
+      e = this.create(symbol);
+      e.gets++;
+    }
+    if (e.load === undefined) this.startLoad(e, depth);
+    e.misses++;
+    this.misses++;
+    return undefined;
+  }
+
+  /** getSync for enabled: false (a miss, nothing started) and ws_book (the kept book, or a miss). */
+  private getSyncSlow(symbol: string, opts: GetOptions | undefined): GetResult<V> | undefined {
+    let e = this.map.get(symbol);
+    if (!this.enabled) {
+      if (e === undefined) e = this.create(symbol);
+      else if (e !== this.head) this.touch(e);
+      e.gets++;
+      e.misses++;
+      this.misses++;
+      return undefined;
+    }
+    let maxAge = this.wsGap;
+    if (opts !== undefined && opts.maxAgeMs !== undefined && opts.maxAgeMs < maxAge) maxAge = opts.maxAgeMs;
+    if (e === undefined) e = this.wsCreate(symbol);
+    else if (e !== this.head) this.touch(e);
+    e.gets++;
+    if (e.has) {
+      const age = this.time.now() - e.fetchedAt;
+      if (age <= this.maxStale) {
+        if (age <= maxAge) {
+          e.hits++;
+          this.hits++;
+          return { value: this.wsValue(e), status: 'fresh', ageMs: age };
+        }
+        if (this.staleOk) {
+          e.staleHits++;
+          this.staleHits++;
+          return { value: this.wsValue(e), status: 'stale', ageMs: age };
+        }
+      } else e.ws!.sub?.resync('ws_gap');
+    }
+    e.misses++;
+    this.misses++;
+    return undefined;
   }
 
   /** Seed-compatible: the value, or undefined when the refresh failed (RefreshError). */
@@ -319,10 +411,10 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const ent = e;
     ent.refreshes++;
     this.refreshes++;
-    const t0 = this.clock.now();
+    const t0 = this.time.now();
     return this.attempt(symbol, depth, new Runner()).then(
       (value) => {
-        this.recordLatency(ent, this.clock.now() - t0);
+        this.recordLatency(ent, this.time.now() - t0);
         return { value, status: 'bypass' as const, ageMs: 0 };
       },
       (err: unknown) => {
@@ -388,7 +480,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         return;
       }
       load.attempts++;
-      const t0 = this.clock.now();
+      const t0 = this.time.now();
       let value: V;
       let l2At: number | undefined;
       try {
@@ -398,7 +490,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           return this.attempt(e.symbol, load.depth, runner);
         };
         if (this.shared === undefined) value = await rest();
-        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.clock, e.symbol, load.depth, () => this.l2MaxAge(load), runner.rc.signal, rest));
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.time, e.symbol, load.depth, () => this.l2MaxAge(load), runner.rc.signal, rest));
       } catch (err) {
         if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
         e.failures++;
@@ -418,7 +510,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         }
         continue;
       }
-      this.succeed(load, runner, value, this.clock.now() - t0, l2At);
+      this.succeed(load, runner, value, this.time.now() - t0, l2At);
       return;
     }
   }
@@ -484,13 +576,13 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       e.has = true;
       e.value = value;
       e.depth = load.depth;
-      e.fetchedAt = l2At ?? this.clock.now();
+      e.fetchedAt = l2At ?? this.time.now();
     }
     const waiters = load.waiters;
     load.waiters = [];
     for (const w of waiters) {
       if (w.depth <= load.depth && l2At !== undefined) {
-        const age = this.clock.now() - l2At;
+        const age = this.time.now() - l2At;
         if (age > w.maxAge) {
           this.join(e, w); // joined after the L2 read and wants a younger book
           continue;
@@ -543,7 +635,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private serveStaleIfError(load: Load<V>): void {
     const e = load.entry;
     if (!e.has || e.epoch !== load.epoch || load.waiters.length === 0) return;
-    const age = this.clock.now() - e.fetchedAt;
+    const age = this.time.now() - e.fetchedAt;
     if (age > this.maxStale) return;
     const keep: Waiter<V>[] = [];
     for (const w of load.waiters) {
@@ -628,7 +720,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   peek(symbol: string): { value: V; ageMs: number } | undefined {
     const e = this.map.get(symbol);
     if (e === undefined || !e.has) return undefined;
-    return { value: e.ws !== undefined ? this.wsValue(e) : (e.value as V), ageMs: this.clock.now() - e.fetchedAt };
+    return { value: e.ws !== undefined ? this.wsValue(e) : (e.value as V), ageMs: this.time.now() - e.fetchedAt };
   }
 
   // ------------------------------------------------------------------------------------ ws_book policy
@@ -649,7 +741,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     else if (e !== this.head) this.touch(e);
     e.gets++;
     if (e.has) {
-      const age = this.clock.now() - e.fetchedAt;
+      const age = this.time.now() - e.fetchedAt;
       if (age <= this.maxStale) {
         if (age <= maxAge) {
           e.hits++;
@@ -737,7 +829,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const waiters = ws.waiters;
     ws.waiters = [];
     const value = this.wsValue(e);
-    const ageMs = this.clock.now() - e.fetchedAt;
+    const ageMs = this.time.now() - e.fetchedAt;
     for (const w of waiters) {
       this.clock.clearTimeout(w.timer);
       e.misses++;
@@ -820,7 +912,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   // --------------------------------------------------------------------------------------------- stats
 
   stats(symbol?: string): CacheStats {
-    const now = this.clock.now();
+    const now = this.time.now();
     if (symbol !== undefined) {
       const e = this.map.get(symbol);
       if (!e) return makeStats(0, 0, 0, 0, 0, undefined, 0, 0, emptyLatency(), 0, {});
@@ -875,7 +967,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
 
   /** MetricsSource: every held symbol's counters, for the scrape-time collect() callbacks. */
   forEachSymbol(fn: (c: SymbolCounters, ageMs: number | undefined) => void): void {
-    const now = this.clock.now();
+    const now = this.time.now();
     for (const e of this.map.values()) fn(e, e.has ? now - e.fetchedAt : undefined);
   }
 

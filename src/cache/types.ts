@@ -41,6 +41,12 @@ export interface MDCacheDeps<V> {
    * stream per symbol so a symbol's retries never depend on other symbols' (exact sharding across threads).
    */
   jitterFor?: (symbol: string) => number;
+  /**
+   * Resolution of the time reads behind TTL and age checks: a CoarseClock over `clock` caches a reading this long
+   * (and for at most 64 reads). Default 1 ms for a RealClock (a high-resolution clock read costs as much as the
+   * rest of a hit), 0 (read `clock` every time) for any other clock — a VirtualClock stays exact.
+   */
+  timeResolutionMs?: number;
   /** Shared (L2) tier of a fleet of processes; the cache closes it on close(). Omitted = L1 only. */
   shared?: SharedTier<V>;
   /** policy ws_book: the stream that keeps each symbol's book (required for ws_book, unused otherwise). */

@@ -69,12 +69,17 @@ const SHORTHAND = /^\s*(\S+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\
 
 /**
  * Reads a `gates:` list at `path`, recording problems in `r`. Returns undefined when `raw` is absent
- * (callers then use DEFAULT_GATES). An empty list means "no gates".
+ * (callers then use DEFAULT_GATES). An empty list is a problem (it would check nothing) unless `opts.allowEmpty`.
  */
-export function readGates(r: Reader, raw: unknown, path = 'gates', arms: readonly string[] = []): GateSpec[] | undefined {
+export function readGates(r: Reader, raw: unknown, path = 'gates', arms: readonly string[] = [], opts: { allowEmpty?: boolean } = {}): GateSpec[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   const list = r.list(raw, path);
   if (!list) return undefined;
+  // An empty gate list would "pass" with nothing checked: refuse it (omit the key for the default gates, or run with --no-gate).
+  if (list.length === 0 && !opts.allowEmpty) {
+    r.add(path, 'is empty: no gate would be checked; omit it for the default gates, or run with --no-gate to evaluate none');
+    return undefined;
+  }
   const out: GateSpec[] = [];
   list.forEach((item, i) => {
     const g = readGate(r, item, join(path, i), arms);
@@ -198,7 +203,7 @@ export function parseGatesDocument(data: unknown, source = 'gates file', arms: r
   const r = new Reader();
   const top = r.object(data ?? {}, '');
   let gates: GateSpec[] | undefined;
-  if (top && top.gates === undefined) r.add('gates', `missing; the file must hold a top-level 'gates:' list`);
+  if (top && (top.gates === undefined || top.gates === null)) r.add('gates', `missing; the file must hold a top-level 'gates:' list`);
   else if (top) gates = readGates(r, top.gates, 'gates', arms);
   if (!r.ok) throw new ConfigError(r.problems, source);
   return gates ?? [];

@@ -143,8 +143,8 @@ function exactUDistribution(n1: number, n2: number): number[] {
       const b = cur[n - 1]!; // (m, n-1): y is the largest → contributes 0
       const wa = m / (m + n);
       const wb = n / (m + n);
-      for (let k = 0; k < a.length; k++) d[k + n] += wa * a[k]!;
-      for (let k = 0; k < b.length; k++) d[k] += wb * b[k]!;
+      for (let k = 0; k < a.length; k++) d[k + n] = d[k + n]! + wa * a[k]!;
+      for (let k = 0; k < b.length; k++) d[k] = d[k]! + wb * b[k]!;
       cur[n] = d;
     }
     prev = cur;

@@ -127,3 +127,11 @@ export function pathNames(results: { paths?: Record<string, unknown>; arms?: rea
 export function pathResult(results: Pick<Results, 'paths'>, name: string): PathResult | undefined {
   return (results.paths as unknown as Record<string, PathResult | undefined>)[name];
 }
+
+/**
+ * Markdown output: a number and its `%` / `pp` unit never wrap apart (a no-break space, U+00A0, between
+ * them) — narrow table columns on GitHub otherwise put "%" alone on the next line.
+ */
+export function keepUnitsTogether(md: string): string {
+  return md.replace(/([\d\]]) (%|pp)(?![\w])/g, '$1\u00a0$2');
+}

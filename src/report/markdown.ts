@@ -4,8 +4,9 @@ import type { GateEvaluation } from '../gates/types.js';
 import { CHART_FILES } from './charts.js';
 import { evaluationFor } from './model.js';
 import { armsTable, armsVerdictLine } from './arms.js';
-import { PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, pathNames, pathResult, restBudget, restRateLimit, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
+import { keepUnitsTogether, PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, pathNames, pathResult, restBudget, restRateLimit, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
 import { formatDuration } from '../core/duration.js';
+import { renderFleetSection } from './fleet.js';
 
 export interface MarkdownOptions {
   /** The gate evaluation to show (default: see evaluationFor); `null` = not evaluated (`--no-gate`). */
@@ -192,6 +193,8 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
   out.push('## Latency: uncached vs cached', '', renderLatencyTable(results), '');
   out.push('## Cache behaviour', '', renderCacheSection(results), '');
   out.push('## REST cost', '', renderRestSection(results, prefix), '');
+  const fleet = renderFleetSection(results);
+  if (fleet) out.push('## Fleet: REST weight with and without the shared tier', '', fleet, '');
   const scheduling = renderSchedulingSection(results);
   if (scheduling) out.push('## Real-time scheduling', '', scheduling, '');
   for (const section of opts.extraSections ?? []) out.push(section, '');
@@ -203,13 +206,13 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
     out.push(`![cache hit ratio per window](${prefix}${CHART_FILES.hitRatioWindows})`, '');
   }
   out.push('## Reproduce', '', renderReproduce(results), '');
-  return out.join('\n');
+  return keepUnitsTogether(out.join('\n'));
 }
 
 /** A shorter summary for `$GITHUB_STEP_SUMMARY`: verdict, gates, latency table, reproduce command. */
 export function renderStepSummary(results: Results, evaluation?: GateEvaluation): string {
   const ev = evaluationFor(results, evaluation);
-  return [
+  return keepUnitsTogether([
     `### mdcache gates: ${scenarioName(results)} — ${VERDICT_TEXT[ev.verdict]}`,
     '',
     verdictLine(ev) + '.',
@@ -224,5 +227,5 @@ export function renderStepSummary(results: Results, evaluation?: GateEvaluation)
     '',
     `Reproduce: \`${results.run.command}\``,
     '',
-  ].join('\n');
+  ].join('\n'));
 }

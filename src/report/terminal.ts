@@ -11,6 +11,8 @@ export interface TerminalOptions {
   color: boolean;
   /** The gate evaluation to show; `null` = gates were not evaluated (`--no-gate`): no gate table. */
   evaluation?: GateEvaluation | null;
+  /** The command named in the heading (default `mdcache bench`). */
+  command?: string;
 }
 
 /** No separator lines between body rows. */
@@ -53,7 +55,7 @@ export function renderTerminalSummary(results: Results, opts: TerminalOptions): 
   const c = chalkFor(opts.color);
   const ev = opts.evaluation === null ? null : evaluationFor(results, opts.evaluation);
   const out: string[] = [];
-  out.push(c.bold(`mdcache bench: ${scenarioName(results)} (seed ${results.seed})`));
+  out.push(c.bold(`${opts.command ?? 'mdcache bench'}: ${scenarioName(results)} (seed ${results.seed})`));
   const lat = newTable(['latency (ms)', 'uncached', 'cached', 'Δ cached − uncached'], c, ['left', 'right', 'right', 'right']);
   const delta = (a: number, b: number, unit: 'ms' | 'ratio', better: 'lower' | 'higher'): string => {
     const s = fmtDelta(a, b, unit);

@@ -1,4 +1,5 @@
 /** The `mdcache.results/v1` document written by `bench` (and read by gate, report, compare). */
+import type { FleetResult } from '../sim/fleet.js';
 
 export const RESULTS_SCHEMA = 'mdcache.results/v1' as const;
 
@@ -145,6 +146,8 @@ export interface Results {
   spectra: Record<string, { uncached: [number, number][]; cached: [number, number][]; [arm: string]: [number, number][] }>;
   /** Histogram name → `.hlog` file name beside results.json. */
   histograms: Record<string, string>;
+  /** `fleet:` / `bench --processes N`: the fleet's REST cost with and without the shared tier (src/sim/fleet.ts). */
+  fleet?: FleetResult;
   /**
    * Real-clock runs only: how late each scheduled tick arrival was started (start − scheduled time, ms), from
    * the catch-up scheduler. Absent from virtual-time runs, whose timers fire exactly on time.
@@ -183,6 +186,8 @@ export function armNames(results: Pick<Results, 'arms'>): string[] {
 
 export interface MismatchExample {
   symbol: string;
+  /** The instrument's tick size (prices below are in ticks of it); absent in older files. */
+  tick_size?: string;
   /** Scheduled arrival of the tick (ms since run start). */
   at_ms: number;
   tob_mismatch_ticks: number;

@@ -10,6 +10,8 @@ import { PIPELINE_DEFAULTS, readPipeline, type PipelineConfig } from '../pipelin
 import { loadScenario, parseScenario, type Scenario } from '../scenario/scenario.js';
 import { cachedPathRaw, readArms } from './arms.js';
 import type { ArmSpec } from './simulate.js';
+import type { FleetSpec } from './fleet.js';
+import { readFleet } from './fleet-config.js';
 
 export interface BenchScenario {
   scenario: Scenario;
@@ -22,6 +24,8 @@ export interface BenchScenario {
   arms?: ArmSpec[];
   /** The raw `md_cache:` block (arms and `--policies` merge their overrides onto it). */
   mdCacheRaw?: unknown;
+  /** `fleet:` — N processes on the same market, with and without a simulated shared tier. */
+  fleet?: FleetSpec;
 }
 
 function readBenchBlocks(out: Partial<BenchScenario>) {
@@ -31,17 +35,18 @@ function readBenchBlocks(out: Partial<BenchScenario>) {
     out.mdCache = readMdCache(r, cachedPathRaw(top.md_cache), 'md_cache');
     out.arms = readArms(r, top.arms, top.md_cache, 'arms');
     out.gates = readGates(r, top.gates, 'gates', out.arms?.map((a) => a.name));
+    out.fleet = readFleet(r, top.fleet, 'fleet');
   };
 }
 
 export function loadBenchScenario(nameOrFile: string): BenchScenario {
   const out: Partial<BenchScenario> = {};
   const scenario = loadScenario(nameOrFile, readBenchBlocks(out));
-  return { scenario, pipeline: out.pipeline!, mdCache: out.mdCache!, gates: out.gates, ...(out.arms ? { arms: out.arms } : {}), mdCacheRaw: out.mdCacheRaw };
+  return { scenario, pipeline: out.pipeline!, mdCache: out.mdCache!, gates: out.gates, ...(out.arms ? { arms: out.arms } : {}), mdCacheRaw: out.mdCacheRaw, ...(out.fleet ? { fleet: out.fleet } : {}) };
 }
 
 export function parseBenchScenario(input: unknown, source = 'scenario'): BenchScenario {
   const out: Partial<BenchScenario> = {};
   const scenario = parseScenario(input, source, readBenchBlocks(out));
-  return { scenario, pipeline: out.pipeline!, mdCache: out.mdCache!, gates: out.gates, ...(out.arms ? { arms: out.arms } : {}), mdCacheRaw: out.mdCacheRaw };
+  return { scenario, pipeline: out.pipeline!, mdCache: out.mdCache!, gates: out.gates, ...(out.arms ? { arms: out.arms } : {}), mdCacheRaw: out.mdCacheRaw, ...(out.fleet ? { fleet: out.fleet } : {}) };
 }

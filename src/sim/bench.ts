@@ -1,5 +1,7 @@
 /** `bench` as a library function: run a scenario through both paths and assemble the results document. */
-import { RealClock, VirtualClock, ZeroedClock, hostElapsedMs, wallClockIso, type Clock } from '../core/clock.js';
+import { RealClock, VirtualClock, ZeroedClock, hostElapsedMs, wallClockEpochMs, wallClockIso, type Clock } from '../core/clock.js';
+import { UsageError } from '../core/errors.js';
+import { MAX_WINDOWS, minWindowMs } from './limits.js';
 import type { MarketFeed } from '../market/feed.js';
 import type { Results } from '../results/types.js';
 import { createMarket, resolveSymbols, withSymbolCount } from '../scenario/scenario.js';
@@ -16,6 +18,7 @@ import { buildResults, recordedHistograms } from './results.js';
 import { simulate, type ArmSpec, type SimMarket, type SimulationOutput } from './simulate.js';
 import { mergeShards, shardIndices } from './shard.js';
 import { runPool } from './pool.js';
+import { runFleet, type FleetSpec } from './fleet.js';
 
 export interface BenchOptions {
   bench: BenchScenario;
@@ -52,6 +55,8 @@ export interface BenchOptions {
   jobs?: number;
   /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
+  /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
+  fleet?: FleetSpec;
 }
 
 export interface BenchOutput {
@@ -67,7 +72,14 @@ export const DEFAULT_WINDOW_MS = 60_000;
  * run still has ~10 windows for its intervals and a long one has 1-minute windows.
  */
 export function defaultWindowMs(durationMs: number): number {
-  return Math.max(1000, Math.min(DEFAULT_WINDOW_MS, Math.round(durationMs / 10 / 1000) * 1000));
+  return Math.max(1000, Math.min(DEFAULT_WINDOW_MS, Math.round(durationMs / 10 / 1000) * 1000), minWindowMs(durationMs));
+}
+
+
+/** A replay feed's warnings (e.g. gaps in its update ids); other feeds have none. */
+function replayWarnings(feed: MarketFeed | undefined): readonly string[] {
+  const w = (feed as { warnings?: unknown } | undefined)?.warnings;
+  return Array.isArray(w) ? (w as string[]) : [];
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchOutput> {
@@ -76,10 +88,13 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const seed = o.seed ?? o.bench.scenario.seed;
   const scenario = o.symbols ? withSymbolCount(o.bench.scenario, o.symbols) : o.bench.scenario;
   const windowMs = Math.min(o.windowMs ?? defaultWindowMs(o.durationMs), o.durationMs);
+  if (Math.ceil(o.durationMs / windowMs) > MAX_WINDOWS) throw new UsageError(`window ${windowMs} ms makes more than ${MAX_WINDOWS} windows in ${o.durationMs} ms; use at least ${minWindowMs(o.durationMs)} ms`);
   const hostClock = new RealClock();
   const live = o.market ? await o.market(hostClock) : undefined;
   const realtime = o.realtime || live !== undefined;
   const clock: Clock = realtime ? new ZeroedClock(hostClock) : new VirtualClock(0);
+  // The .hlog StartTime: the real moment the run's clock started (epoch s) on the real clock; 0 in virtual time (deterministic files).
+  const hlogStartSec = realtime ? wallClockEpochMs() / 1000 : 0;
   const feed = o.feed ?? createMarket(scenario, { seed });
   const market = live ?? feedMarket({ clock, feed, rest: scenario.rest, seed });
   const arms = o.arms ?? o.bench.arms;
@@ -129,6 +144,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     md_cache: o.bench.mdCache,
     ...(arms && arms.length > 0 ? { arms: arms.map((a) => ({ name: a.name, md_cache: a.overrides ?? {} })) } : {}),
     ...(scenario.gates !== undefined && scenario.gates !== null ? { gates: scenario.gates } : {}),
+    ...(replayWarnings(o.feed).length > 0 ? { replay_warnings: replayWarnings(o.feed) } : {}),
     ...(live ? { symbol_count: live.symbols.length, symbols: live.symbols, ...live.describe?.() } : {}),
   };
   const results = buildResults({
@@ -140,6 +156,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     stageNames: o.bench.pipeline.stages.map((s) => s.name),
     sim,
   });
+  const fleet = o.fleet ?? o.bench.fleet;
+  if (fleet && !realtime && !o.signal?.aborted) results.fleet = await runFleet({ bench: o.bench, scenario, seed, durationMs: Math.round(sim.ranMs), windowMs, fleet });
   if (o.gates !== null) {
     const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? DEFAULT_GATES);
     results.gates = ev.gates;
@@ -150,7 +168,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     }
   }
   const hlogs: Record<string, string> = {};
-  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, 0, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
+  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, hlogStartSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
   results.run.wall_ms = Math.round(hostElapsedMs() - t0);
   return { results, hlogs };
 }

@@ -133,6 +133,9 @@ interface Arm<B> {
   detach: () => void;
 }
 
+/** The longest simulated step between checks of the abort signal (and progress reports). */
+const MAX_STEP_MS = 1000;
+
 export class Simulation<B> {
   /** The first arm's cache (the `cached` path). */
   readonly cache: MDCache<B>;
@@ -235,6 +238,8 @@ export class Simulation<B> {
       const next = arrivalIntervals(pipeline.ticks, rngStream(seed, `ticks/${symbol}`));
       const stageDraws = pipeline.stages.map((s) => latencySampler(s.latency, rngStream(seed, `stage/${s.name}/${symbol}`)));
       const arrive = (at: number): number | undefined => {
+        // No tick starts after an abort (the real-clock run would otherwise keep measuring until its next step).
+        if (this.o.signal?.aborted) this.stopAt = Math.min(this.stopAt, this.t);
         if (at >= this.stopAt) return undefined;
         const stageMs = stageDraws.map((draw) => draw());
         market.advanceTo(symbol, clock.now());
@@ -258,15 +263,25 @@ export class Simulation<B> {
   async runUntil(target: number): Promise<void> {
     const { clock } = this.o;
     const end = Math.min(target, this.stopAt);
-    const step = Math.max(1, this.o.durationMs / 100);
+    // Steps of 1 % of the run, at most one simulated second: the abort signal is checked at least that often
+    // (and a real-clock sleep wakes on it at once).
+    const step = Math.max(1, Math.min(MAX_STEP_MS, this.o.durationMs / 100));
+    const signal = this.o.signal;
     while (this.t < end) {
-      if (this.o.signal?.aborted) {
+      if (signal?.aborted) {
         this.stopAt = this.t;
         return;
       }
       const next = Math.min(end, this.t + step);
       if (clock instanceof VirtualClock) await clock.advanceTo(next);
-      else await clock.sleep(next - clock.now()).catch(() => undefined);
+      else await clock.sleep(next - clock.now(), signal).catch(() => undefined);
+      if (signal?.aborted && !(clock instanceof VirtualClock)) {
+        // Woken by the abort: the run covers the time up to now, and no tick after the signal starts.
+        this.t = Math.min(next, Math.max(this.t, clock.now()));
+        this.stopAt = this.t;
+        this.o.onProgress?.(this.t);
+        return;
+      }
       this.t = Math.min(next, Math.max(this.t, clock.now()));
       this.o.onProgress?.(this.t);
     }

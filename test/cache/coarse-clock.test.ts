@@ -1,11 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { VirtualClock } from '../../src/core/clock.js';
+import { RealClock, VirtualClock } from '../../src/core/clock.js';
+import { MDCache } from '../../src/cache/md-cache.js';
 import { CoarseClock } from '../../src/cache/coarse-clock.js';
 
 describe('CoarseClock', () => {
-  it('caches now() for its resolution, then reads the inner clock again', async () => {
+  it('caches now() for its resolution, then reads the inner clock again; the timer stops when unread', async () => {
     const inner = new VirtualClock(100);
     const c = new CoarseClock(inner, 1);
     expect(c.now()).toBe(100);
@@ -13,10 +14,37 @@ describe('CoarseClock', () => {
     expect(c.now()).toBe(100); // within the resolution
     await inner.advance(0.5);
     expect(c.now()).toBe(101);
+    expect(inner.pending()).toBe(1); // one timer, re-armed per tick (not one per read)
+    await inner.advance(0.5);
+    expect(c.now()).toBe(101);
     expect(inner.pending()).toBe(1);
-    await inner.advance(5);
+    await inner.advance(10);
     expect(inner.pending()).toBe(0); // nothing stays scheduled while unread
-    expect(c.now()).toBe(106);
+    expect(c.now()).toBe(111.5);
+  });
+
+  it('a loop that never yields still sees time move: the reading is dropped after maxReads reads', async () => {
+    const inner = new VirtualClock(0);
+    let t = 0;
+    const fake = { now: () => t, setTimeout: inner.setTimeout.bind(inner), clearTimeout: inner.clearTimeout.bind(inner), sleep: inner.sleep.bind(inner) };
+    const c = new CoarseClock(fake, 1, 4);
+    const seen: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      t = i * 0.001;
+      seen.push(c.now());
+    }
+    expect(seen).toEqual([0, 0, 0, 0, 0.004, 0.004, 0.004, 0.004]);
+  });
+
+  it('MDCache reads time through a CoarseClock on a RealClock by default, exactly on other clocks', () => {
+    const deps = { registry: null, refresh: () => Promise.resolve(1) };
+    const real = new MDCache<number>({ enabled: true }, { ...deps, clock: new RealClock() });
+    const virt = new MDCache<number>({ enabled: true }, { ...deps, clock: new VirtualClock() });
+    const exact = new MDCache<number>({ enabled: true }, { ...deps, clock: new RealClock(), timeResolutionMs: 0 });
+    const timeOf = (c: object) => (c as unknown as { time: object }).time;
+    expect(timeOf(real)).toBeInstanceOf(CoarseClock);
+    expect(timeOf(virt)).toBeInstanceOf(VirtualClock);
+    expect(timeOf(exact)).toBeInstanceOf(RealClock);
   });
 
   it('delegates timers and sleep to the inner clock', async () => {

@@ -69,3 +69,39 @@ describe('policy refresh_ahead', () => {
     );
   });
 });
+
+describe('getSync', () => {
+  it('serves fresh and stale entries without a promise, counts like get, and starts the refresh get would', async () => {
+    const { clock, refresh, cache } = setup({ ttl_ms: 100, max_stale_ms: 1000 }, { autoMs: 10 });
+    expect(cache.getSync('A')).toBeUndefined(); // miss: starts the refresh
+    expect(refresh.count()).toBe(1);
+    expect(cache.getSync('A')).toBeUndefined(); // refresh in flight: no second
+    expect(refresh.count()).toBe(1);
+    await clock.advance(10);
+    await flush();
+    expect(cache.getSync('A')).toMatchObject({ status: 'fresh', ageMs: 0, value: { call: 1 } });
+    await clock.advance(150);
+    expect(cache.getSync('A')).toMatchObject({ status: 'stale', ageMs: 150 }); // stale-while-refresh
+    expect(refresh.count()).toBe(2);
+    await clock.advance(2000);
+    await flush();
+    await clock.advance(1100);
+    expect(cache.getSync('A')).toBeUndefined(); // past max_stale_ms: never served
+    expect(cache.stats()).toMatchObject({ gets: 5, hits: 1, staleHits: 1, misses: 3 });
+  });
+
+  it('refresh_ahead applies to getSync; stale_ok false serves nothing expired; deeper than held is a miss', async () => {
+    const { clock, refresh, cache } = setup({ policy: 'refresh_ahead', ttl_ms: 100, refresh_ahead_ms: 50, stale_ok: false, max_depth: 50 }, { autoMs: 0 });
+    const p = cache.get('A', { depth: 10 });
+    await clock.advance(0);
+    await p;
+    await clock.advance(60);
+    expect(cache.getSync('A', { depth: 5 })?.status).toBe('fresh');
+    expect(refresh.count()).toBe(2);
+    expect(cache.getSync('A', { depth: 20 })).toBeUndefined();
+    await clock.advance(0);
+    await flush();
+    await clock.advance(500);
+    expect(cache.getSync('A', { depth: 5 })).toBeUndefined();
+  });
+});

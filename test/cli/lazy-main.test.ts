@@ -60,8 +60,8 @@ describe('the CLI imports commands lazily', () => {
     const seen = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' })) as Record<string, string[]>;
     for (const flag of ['--version', '--help']) {
       expect(seen[flag]).toContain('dist/cli/main.js');
-      expect(seen[flag].some((u) => u.startsWith('node_modules/commander/'))).toBe(true);
-      expect(seen[flag].filter((u) => u.includes('/commands/') || (u.startsWith('node_modules/') && !u.startsWith('node_modules/commander/')))).toEqual([]);
+      expect(seen[flag]!.some((u) => u.startsWith('node_modules/commander/'))).toBe(true);
+      expect(seen[flag]!.filter((u) => u.includes('/commands/') || (u.startsWith('node_modules/') && !u.startsWith('node_modules/commander/')))).toEqual([]);
     }
   });
 });

@@ -84,6 +84,7 @@ describe('mdcache record (CLI) → bench --source replay / shadow', () => {
       for (const i of [1, 2]) {
         const r = await start(args(i), dir).exited;
         expect(r.code, r.err).toBe(0);
+        expect(r.out.split('\n')[0]).toMatch(args(i).includes('shadow') ? /^mdcache shadow: / : /^mdcache bench: /); // the terminal heading names the command
         const res = JSON.parse(readFileSync(join(dir, `${args(i).includes('shadow') ? 's' : 'b'}${i}`, 'results.json'), 'utf8')) as Record<string, unknown>;
         delete res.run;
         out.push(res);
@@ -93,7 +94,7 @@ describe('mdcache record (CLI) → bench --source replay / shadow', () => {
     };
     const bench = await runTwice((i) => ['bench', '--source', 'replay:rec.jsonl', '--duration', '4s', '--window', '1s', '--out', `b${i}`, '--no-progress', '--no-gate']);
     expect((bench.scenario as Record<string, unknown>).source).toBe('replay');
-    expect(((bench.paths as Record<string, Record<string, unknown>>).cached!.cache as Record<string, Record<string, number>>).invalidations.seq_gap).toBeGreaterThan(0);
+    expect(((bench.paths as Record<string, Record<string, unknown>>).cached!.cache as Record<string, Record<string, number>>).invalidations!.seq_gap!).toBeGreaterThan(0);
     writeFileSync(join(dir, 'prod.yaml'), 'source: { type: replay, file: rec.jsonl }\nshadow: { duration: 4s }\n');
     const shadow = await runTwice((i) => ['shadow', '--config', 'prod.yaml', '--out', `s${i}`, '--no-metrics', '--no-gate']);
     expect((shadow.shadow as { compared: number }).compared).toBeGreaterThan(10);

@@ -7,7 +7,7 @@ import { renderCompareMarkdown, renderCompareTerminal } from '../../src/report/c
 import { compareResults } from '../../src/gates/compare.js';
 import { evaluateGates } from '../../src/gates/evaluate.js';
 import { niceTicks } from '../../src/report/svg.js';
-import { fmtInterval, fmtMs, fmtRatio, fmtThreshold } from '../../src/report/format.js';
+import { keepUnitsTogether, fmtInterval, fmtMs, fmtRatio, fmtThreshold } from '../../src/report/format.js';
 import { fixture } from '../gates/helpers.js';
 import { findAll, parseXml } from './xml.js';
 
@@ -29,7 +29,7 @@ describe('markdown report', () => {
     const md = renderMarkdownReport(r, { evaluation: ev });
     expect(md).toMatch(/^## ⚠️ INCONCLUSIVE$/m);
     const hit = ev.gates[0]!;
-    expect(md).toContain(`| ⚠️ | hit_ratio >= 0.7<br><sub>\`cached.cache.hit_ratio\`</sub> | ${fmtRatio(hit.value)} | ${fmtInterval(hit.ci, 'ratio')} | >= 70 % | inconclusive |`);
+    expect(md).toContain(keepUnitsTogether(`| ⚠️ | hit_ratio >= 0.7<br><sub>\`cached.cache.hit_ratio\`</sub> | ${fmtRatio(hit.value)} | ${fmtInterval(hit.ci, 'ratio')} | >= 70 % | inconclusive |`));
     expect(md).toMatch(/\| tick_total p95 <= 130 ms<br><sub>`cached\.tick_total_ms\.p95`<\/sub> \| [\d.]+ ms \| \[[\d.]+, [\d.]+\] ms \| <= 130 ms \| inconclusive \|/);
     expect(md).toContain('`uncached.fetch_md_ms.p95 − cached.fetch_md_ms.p95`');
   });
@@ -37,10 +37,10 @@ describe('markdown report', () => {
   it('covers the cache behaviour: ratios, refreshes, invalidations, staleness, top-of-book error', () => {
     const md = renderMarkdownReport(fixture('pass'));
     expect(md).toContain('| Hit ratio | Fresh | Stale | Miss | Gets | Refreshes | Refresh failures | Evictions |');
-    expect(md).toMatch(/\| `ttl` \| [\d,]+ \| [\d.]+ % \|/);
+    expect(md).toMatch(/\| `ttl` \| [\d,]+ \| [\d.]+\u00a0% \|/);
     expect(md).toContain('| staleness (ms): age of the book served | 42.0 | 88.0 | 97.0 | 140 | 380 | 920 |');
     expect(md).toContain('| top-of-book error (exchange ticks) |');
-    expect(md).toMatch(/\| fetch_md p95 \| [\d.]+ \| [\d.]+ \| -[\d.]+ ms \(-[\d.]+ %\) \|/);
+    expect(md).toMatch(/\| fetch_md p95 \| [\d.]+ \| [\d.]+ \| -[\d.]+ ms \(-[\d.]+\u00a0%\) \|/);
   });
 
   it('uses the stored gates when the results carry them, and the step summary is shorter', () => {
@@ -157,8 +157,9 @@ describe('compare renderers', () => {
   it('prints ~ for non-significant changes and the change with % otherwise', () => {
     const cmp = compareResults(fixture('pass'), fixture('fail'));
     const md = renderCompareMarkdown(cmp, { a: 'a.json', b: 'b.json' });
-    expect(md).toMatch(/\| cached \| fetch_md p95 \| [\d.]+ ms \| [\d.]+ ms \| \+[\d.]+ ms \(\+[\d.]+ %\) \| p=\S+ n=30\+30 \| ❌ worse \|/);
-    expect(md).toMatch(/\| cached \| hit ratio \| [\d.]+ % \| [\d.]+ % \| -[\d.]+ pp \(-[\d.]+ %\) \|/);
+    expect(md).toMatch(/\| cached \| fetch_md p95 \| [\d.]+ ms \| [\d.]+ ms \| \+[\d.]+ ms \(\+[\d.]+\u00a0%\) \| p=\S+ n=30\+30 \| ❌ worse \|/);
+    expect(md).toMatch(/\| cached \| hit ratio \| [\d.]+\u00a0% \| [\d.]+\u00a0% \| -[\d.]+\u00a0pp \(-[\d.]+\u00a0%\) \|/);
+    expect(md).not.toMatch(/\d (%|pp)/); // a number and its unit never wrap apart
     const same = renderCompareMarkdown(compareResults(fixture('pass'), fixture('pass')), { a: 'a', b: 'b' });
     expect(same.split('\n').filter((l) => l.startsWith('| cached') || l.startsWith('| uncached')).every((l) => l.includes('| ~ |'))).toBe(true);
     const t = renderCompareTerminal(cmp, { a: 'a.json', b: 'b.json' }, { color: false });

@@ -73,7 +73,7 @@ describe('the package is importable by name', () => {
     expect(JSON.parse(out)).toEqual(ROOT_EXPORTS);
   });
 
-  it('importing the root loads no ws, yaml, chalk, cli-table3, hdr-histogram-js, prom-client, commander; each loads only when used', () => {
+  it('importing the root loads no ws, yaml, chalk, cli-table3, hdr-histogram-js, prom-client, commander, ioredis; each loads only when used', () => {
     const code = `${PROBE}
       const { MDCache, VirtualClock, mdCacheConfig, parseConfig } = await import('mdcache');
       const afterImport = await loaded();
@@ -96,7 +96,7 @@ describe('the package is importable by name', () => {
     expect(r.afterParse).toContain('yaml');
     expect(r.afterParse).not.toContain('prom-client');
     expect(r.afterDefaultRegistry).toContain('prom-client');
-    for (const heavy of ['ws', 'chalk', 'cli-table3', 'commander']) expect(r.afterDefaultRegistry).not.toContain(heavy);
+    for (const heavy of ['ws', 'chalk', 'cli-table3', 'commander', 'ioredis']) expect(r.afterDefaultRegistry).not.toContain(heavy);
   });
 
   it('the proving ground is reachable through subpath exports', () => {
