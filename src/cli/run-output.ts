@@ -43,6 +43,6 @@ export function writeRunOutput(results: Results, hlogs: Record<string, string>, 
 /** Exit 1 with the failing gates named when the verdict is not pass. */
 export function exitOnVerdict(results: Results): void {
   if (!results.verdict || results.verdict === 'pass' || !results.gates) return;
-  const failing = results.gates.filter((g) => g.status !== 'pass').map((g) => `${g.name} (${g.status})`);
+  const failing = results.gates.filter((g) => g.status !== 'pass' && g.severity !== 'warn').map((g) => `${g.name} (${g.status})`);
   throw new ExitCode(EXIT.gate, `mdcache: verdict ${results.verdict}: ${failing.join(', ')}`);
 }

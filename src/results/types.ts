@@ -117,6 +117,8 @@ export interface GateResult {
   value: number;
   ci: [number, number];
   status: 'pass' | 'fail' | 'inconclusive';
+  /** `warn` gates are shown but never change the verdict (absent = `error`). */
+  severity?: 'warn';
   /** The arm this gate judged, when the run has named arms (default gates apply to each arm). */
   arm?: string;
   /** Optional human note (e.g. the significance test's p-value). */

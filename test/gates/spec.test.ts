@@ -129,7 +129,7 @@ gates:
     expect(back).toEqual([...DEFAULT_GATES, ...ROLLBACK_GATES]);
     const resolved = readGates(r, DEFAULT_GATES.map((g) => ({ ...g })), 'g');
     expect(resolved).toEqual([...DEFAULT_GATES]);
-    expect(gatesFromScenario({ name: 'x' })).toBe(DEFAULT_GATES);
+    expect(gatesFromScenario({ name: 'x' })).toEqual(DEFAULT_GATES);
     expect(gatesFromScenario({ gates: ['cached.ticks > 5'] })).toEqual([{ kind: 'absolute', metric: 'cached.ticks', op: '>', value: 5 }]);
     expect(() => gatesFromScenario({ gates: ['cached.nope > 5'] })).toThrow(ConfigError);
   });

@@ -18,7 +18,7 @@ describe('markdown report', () => {
     const md = renderMarkdownReport(fixture('fail'));
     const heads = md.split('\n').filter((l) => l.startsWith('#'));
     expect(heads).toEqual(['# mdcache bench: volatile', '## ❌ FAIL', '## Gates', '## Latency: uncached vs cached', '## Cache behaviour', '## REST cost', '## Charts', '## Reproduce']);
-    expect(md).toContain('**Verdict: fail** — 4 gate(s): 0 passed, 4 failed, 0 inconclusive');
+    expect(md).toContain('**Verdict: fail** — 4 gate(s): 0 passed, 4 failed, 0 inconclusive; 3 warn gate(s): 3 ⚠️ warning(s)');
     expect(md).toContain('mdcache bench --scenario scenarios/volatile.yaml --seed 202 --duration 30m --out reports/fail');
     for (const f of Object.values(CHART_FILES)) expect(md).toContain(`](./${f})`);
   });
@@ -28,6 +28,7 @@ describe('markdown report', () => {
     const ev = evaluateGates(r);
     const md = renderMarkdownReport(r, { evaluation: ev });
     expect(md).toMatch(/^## ⚠️ INCONCLUSIVE$/m);
+    expect(md).toMatch(/\| ⚠️ \| tob_error p99 <= 2 ticks _\(warn\)_<br><sub>`cached\.cache\.tob_error_ticks\.p99`<\/sub> \| 3\.00 ticks \| .* \| warn: fail \|/);
     const hit = ev.gates[0]!;
     expect(md).toContain(keepUnitsTogether(`| ⚠️ | hit_ratio >= 0.7<br><sub>\`cached.cache.hit_ratio\`</sub> | ${fmtRatio(hit.value)} | ${fmtInterval(hit.ci, 'ratio')} | >= 70 % | inconclusive |`));
     expect(md).toMatch(/\| tick_total p95 <= 130 ms<br><sub>`cached\.tick_total_ms\.p95`<\/sub> \| [\d.]+ ms \| \[[\d.]+, [\d.]+\] ms \| <= 130 ms \| inconclusive \|/);
@@ -124,11 +125,16 @@ describe('JUnit', () => {
       const root = parseXml(xml);
       expect(root.name).toBe('testsuites');
       const cases = findAll(root, 'testcase');
-      expect(cases.map((c) => c.attrs.name)).toEqual(['hit_ratio &gt;= 0.7', 'fetch_md p95 improvement &gt;= 20 ms', 'tick_total p95 &lt;= 130 ms', 'deadline_miss &lt; 2 %']);
+      expect(cases.map((c) => c.attrs.name).slice(0, 4)).toEqual(['hit_ratio &gt;= 0.7', 'fetch_md p95 improvement &gt;= 20 ms', 'tick_total p95 &lt;= 130 ms', 'deadline_miss &lt; 2 %']);
       const f = findAll(root, 'failure');
       expect(f).toHaveLength(failures);
       expect(root.attrs.failures).toBe(String(failures));
-      expect(root.attrs.tests).toBe('4');
+      // the seed's four (error) plus the three default warn gates; a warn gate that did not pass is <skipped>
+      expect(root.attrs.tests).toBe('7');
+      const warned = cases.filter((c) => findAll(c, 'skipped').length > 0);
+      expect(root.attrs.skipped).toBe(String(warned.length));
+      for (const c of warned) expect(findAll(c, 'skipped')[0]!.attrs.message).toMatch(/^warning \(warn gate (fail|inconclusive); does not change the verdict\): /);
+      expect(warned.length).toBeGreaterThan(0);
       if (name !== 'pass') for (const x of f) expect(x.attrs.type).toBe(`gate.${name}`);
       expect(findAll(root, 'property').find((p) => p.attrs.name === 'verdict')!.attrs.value).toBe(name);
     }
