@@ -21,19 +21,34 @@ function yaml(): typeof import('yaml') {
 
 /** Parses YAML text into plain data; syntax errors become a ConfigError with line:column. */
 export function parseYaml(text: string, source = 'input'): unknown {
+  if (text.length > MAX_YAML_CHARS) {
+    throw new ConfigError([{ path: '', message: `YAML document too large: ${text.length} characters; configs, scenarios and gates files take at most ${MAX_YAML_CHARS}` }], source);
+  }
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e: YAMLError) => ({ path: '', message: yamlErrorMessage(e, source, lineCounter) })), source);
-  }
   try {
-    return doc.toJS({ maxAliasCount: 100 });
+    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+    if (doc.errors.length > 0) {
+      throw new ConfigError(doc.errors.map((e: YAMLError) => ({ path: '', message: yamlErrorMessage(e, source, lineCounter) })), source);
+    }
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
-    // resolving the document can still fail (an alias to an anchor defined later or nowhere: ReferenceError)
-    throw new ConfigError([{ path: '', message: `YAML error in ${source}: ${(err as Error).message.split('\n')[0]}` }], source);
+    if (err instanceof ConfigError) throw err;
+    // yaml throws a ReferenceError for an alias bomb ("billion laughs"); deep nesting can overflow the stack.
+    const why =
+      err instanceof ReferenceError && /excessive alias count/i.test(err.message)
+        ? `too many alias expansions (more than ${MAX_YAML_ALIASES}; an alias bomb?)`
+        : err instanceof RangeError
+          ? 'nested too deeply'
+          : // e.g. an alias to an anchor defined later or nowhere
+            `YAML error in ${source}: ${(err as Error).message.split('\n')[0]}`;
+    throw new ConfigError([{ path: '', message: why.startsWith('YAML error') ? why : `YAML document refused: ${why}` }], source);
   }
 }
+
+/** Resource limits of every YAML document the CLI reads (configs, scenarios, gates files). */
+export const MAX_YAML_CHARS = 1_000_000;
+export const MAX_YAML_ALIASES = 100;
 
 function yamlErrorMessage(e: YAMLError, source: string, lc: LineCounter): string {
   // With prettyErrors off, yaml leaves linePos unset: derive line:column from the error's offset.

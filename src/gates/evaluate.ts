@@ -14,7 +14,7 @@ import { ConfigError, type Problem } from '../core/errors.js';
 import { armNames, pathWindows, type GateResult, type Results, type Verdict, type WindowStats } from '../results/types.js';
 import { bootstrap, mannWhitneyU, type MannWhitneyResult } from './stats.js';
 import { metricInfo, parseMetricPath, perWindowValues, readMetric, windowSeries, windowStat, type MetricInfo, type PathName, type WindowSeries } from './metrics.js';
-import { DEFAULT_GATES, expandGatesForArms, gateMetricLabel, gateName } from './spec.js';
+import { defaultGates, expandGatesForArms, gateMetricLabel, gateName, scenarioBudget } from './spec.js';
 import type { EvaluateOptions, GateEvaluation, GateSpec, Op } from './types.js';
 
 export const EVALUATE_DEFAULTS = Object.freeze({ confidence: 0.95, resamples: 2000, minWindows: 5, alpha: 0.05 });
@@ -24,21 +24,33 @@ export const EVALUATE_DEFAULTS = Object.freeze({ confidence: 0.95, resamples: 20
  * metric this run lacks. With named arms (results.arms), gates on `cached` apply to each arm
  * (expandGatesForArms) and the evaluation carries each arm's verdict.
  */
-export function evaluateGates(results: Results, gates: readonly GateSpec[] = DEFAULT_GATES, opts: EvaluateOptions = {}): GateEvaluation {
+export function evaluateGates(results: Results, gates?: readonly GateSpec[], opts: EvaluateOptions = {}): GateEvaluation {
+  if (gates === undefined) gates = defaultGatesFor(results);
   const named = results.arms && results.arms.length > 0;
   const arms = armNames(results);
   const all = named ? expandGatesForArms(gates, arms) : gates;
   const problems = checkGatesAgainstResults(results, all);
   if (problems.length > 0) throw new ConfigError(problems, 'gates for these results');
   const out = all.map((g) => evaluateGate(results, g, opts));
-  const ev: GateEvaluation = { gates: out, verdict: verdictOf(out.map((g) => g.status)) };
+  // Only error gates decide; warn gates are evaluated and shown.
+  const decides = (g: GateResult): boolean => g.severity !== 'warn';
+  const ev: GateEvaluation = { gates: out, verdict: verdictOf(out.filter(decides).map((g) => g.status)) };
   if (named) {
     // An arm's verdict: its own gates plus the run-wide ones (gates on uncached only).
     const armOf = (g: GateSpec): string | undefined => g.arm ?? (g.kind === 'absolute' ? parseMetricPath(g.metric, arms)?.path : 'cached');
     const owner = all.map(armOf);
-    ev.arms = arms.map((name) => ({ name, verdict: verdictOf(out.filter((_, i) => owner[i] === name || owner[i] === 'uncached').map((g) => g.status)) }));
+    ev.arms = arms.map((name) => ({ name, verdict: verdictOf(out.filter((g, i) => decides(g) && (owner[i] === name || owner[i] === 'uncached')).map((g) => g.status)) }));
   }
   return ev;
+}
+
+/**
+ * The default gates for a run: the seed's four plus the warnings, at the run's REST budget. A default gate
+ * whose metric the run lacks (results written before REST cost was measured) is left out.
+ */
+export function defaultGatesFor(results: Results): readonly GateSpec[] {
+  const all = defaultGates(scenarioBudget(results.scenario));
+  return all.filter((g) => g.severity !== 'warn' || checkGatesAgainstResults(results, [g]).length === 0);
 }
 
 /** fail if any gate fails, else inconclusive if any is, else pass (no gates → pass). */
@@ -59,7 +71,7 @@ export function checkGatesAgainstResults(results: Results, gates: readonly GateS
     for (const p of paths) {
       if (readMetric(results, p, key) !== undefined) continue;
       const stages = Object.keys(results.paths?.[p]?.stages ?? {});
-      const why = key.startsWith('stages.') ? ` (stages in this run: ${stages.join(', ') || 'none'})` : key.startsWith('cache.') ? ' (this run has no cache results)' : '';
+      const why = p === 'shadow' ? ' (only `mdcache shadow` runs have shadow divergence results)' : key.startsWith('stages.') ? ` (stages in this run: ${stages.join(', ') || 'none'})` : key.startsWith('cache.') ? ' (this run has no cache results)' : '';
       problems.push({ path, message: `'${p}.${key}' is not in these results${why}` });
       break;
     }
@@ -119,7 +131,7 @@ const r6 = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e
 export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOptions = {}): GateResult {
   const o = { ...EVALUATE_DEFAULTS, ...opts };
   const name = gateName(g);
-  const base = { name, metric: gateMetricLabel(g), op: g.op, threshold: g.value, ...(g.arm !== undefined ? { arm: g.arm } : {}) };
+  const base = { name, metric: gateMetricLabel(g), op: g.op, threshold: g.value, ...(g.arm !== undefined ? { arm: g.arm } : {}), ...(g.severity === 'warn' ? { severity: 'warn' as const } : {}) };
   const arm = g.arm ?? 'cached';
   let info: MetricInfo;
   let value: number;

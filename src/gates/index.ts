@@ -1,8 +1,8 @@
 /** Gates: definitions, YAML reading, evaluation with confidence intervals, run comparison (all pure but loadGatesFile). */
 export { OPS } from './types.js';
-export type { Op, GateKind, GateSpec, EvaluateOptions, GateEvaluation } from './types.js';
-export { DEFAULT_GATES, ROLLBACK_GATES, gateName, gateMetricLabel, gateToYaml, expandGatesForArms, readGates, parseGatesDocument, loadGatesFile, gatesFromScenario } from './spec.js';
-export { evaluateGates, evaluateGate, verdictOf, decide, checkGatesAgainstResults, pairWindows, EVALUATE_DEFAULTS, fmtP } from './evaluate.js';
+export type { Op, GateKind, GateSeverity, GateSpec, EvaluateOptions, GateEvaluation } from './types.js';
+export { DEFAULT_GATES, ERROR_DEFAULT_GATES, defaultGates, warnDefaultGates, ROLLBACK_GATES, gateName, gateMetricLabel, gateToYaml, expandGatesForArms, readGates, parseGatesDocument, loadGatesFile, gatesFromScenario } from './spec.js';
+export { evaluateGates, evaluateGate, defaultGatesFor, verdictOf, decide, checkGatesAgainstResults, pairWindows, EVALUATE_DEFAULTS, fmtP } from './evaluate.js';
 export { compareResults } from './compare.js';
 export type { CompareRow, Comparison } from './compare.js';
 export { mannWhitneyU, bootstrap, quantile, mean, normalCdf } from './stats.js';

@@ -71,6 +71,20 @@ for (const d of REST_RATES) for (const p of PERCENTILE_KEYS) STATIC.push({ key: 
 STATIC.push({ key: 'rest.saving', unit: 'ratio', cachedOnly: true });
 
 const BY_KEY = new Map(STATIC.map((m) => [m.key, m]));
+
+/** `shadow.*`: the divergence of the candidate (cached) from the control (uncached) in `mdcache shadow` runs. */
+const SHADOW: MetricInfo[] = [
+  { key: 'compared', unit: 'count', cachedOnly: false },
+  { key: 'tob_mismatch_ratio', unit: 'ratio', cachedOnly: false },
+  { key: 'depth_mismatch_ratio', unit: 'ratio', cachedOnly: false },
+  { key: 'compared_depth', unit: 'count', cachedOnly: false },
+];
+for (const p of PERCENTILE_KEYS) {
+  SHADOW.push({ key: `tob_mismatch_ticks.${p}`, unit: p === 'count' ? 'count' : 'ticks', cachedOnly: false });
+  SHADOW.push({ key: `depth_mismatch_levels.${p}`, unit: 'count', cachedOnly: false });
+  SHADOW.push({ key: `candidate_staleness_ms.${p}`, unit: p === 'count' ? 'count' : 'ms', cachedOnly: false });
+}
+const SHADOW_BY_KEY = new Map(SHADOW.map((m) => [m.key, m]));
 const NAME = '[A-Za-z0-9_\\-:/]+';
 const STAGE_RE = new RegExp(`^stages\\.(${NAME})\\.(${PERCENTILE_KEYS.join('|')})$`);
 const INVALIDATION_RE = new RegExp(`^cache\\.invalidations\\.(${NAME})$`);
@@ -93,6 +107,10 @@ export function parseMetricPath(full: string, arms: readonly string[] | 'any' = 
   const dot = full.indexOf('.');
   if (dot < 0) return undefined;
   const path = full.slice(0, dot);
+  if (path === 'shadow') {
+    const info = SHADOW_BY_KEY.get(full.slice(dot + 1));
+    return info ? { path, info } : undefined;
+  }
   const isArm = path !== 'uncached' && (path === 'cached' || (arms === 'any' ? ARM_PATH_RE.test(path) && path !== 'shadow' : arms.includes(path)));
   if (path !== 'uncached' && !isArm) return undefined;
   const info = metricInfo(full.slice(dot + 1));
@@ -104,6 +122,7 @@ export function parseMetricPath(full: string, arms: readonly string[] | 'any' = 
 export function allMetricPaths(arms: readonly string[] = []): string[] {
   const out: string[] = [];
   for (const path of ['uncached', 'cached', ...arms]) for (const m of STATIC) if (!m.cachedOnly || path !== 'uncached') out.push(`${path}.${m.key}`);
+  for (const m of SHADOW) out.push(`shadow.${m.key}`);
   return out;
 }
 
@@ -124,12 +143,15 @@ export const VALID_METRICS_TEXT = [
   `{uncached,cached}.rest.{${REST_SCALARS.join(',')}}`,
   `{uncached,cached}.rest.{${REST_RATES.join(',')}}.${PCTS}`,
   `cached.rest.saving`,
+  `shadow.{compared,tob_mismatch_ratio,depth_mismatch_ratio,compared_depth}`,
+  `shadow.{tob_mismatch_ticks,depth_mismatch_levels,candidate_staleness_ms}.${PCTS}`,
 ].join(', ');
 
 export const VALID_RELATIVE_TEXT = [`{fetch_md_ms,tick_total_ms}.${PCTS}`, `{${PATH_SCALARS.join(',')}}`, `stages.<stage>.${PCTS}`, `rest.{${REST_SCALARS.join(',')}}`, `rest.{${REST_RATES.join(',')}}.${PCTS}`].join(', ');
 
 /** Reads a path-less metric from one path of a Results document; undefined when absent from this run. */
 export function readMetric(results: Results, path: PathName, key: string): number | undefined {
+  if (path === 'shadow') return results.shadow ? num(dig(results.shadow, key.split('.'))) : undefined;
   const p: PathResult | undefined = results.paths?.[path];
   if (!p) return undefined;
   const parts = key.split('.');

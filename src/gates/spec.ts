@@ -5,16 +5,44 @@
 import { ConfigError } from '../core/errors.js';
 import { Reader, didYouMean, isObj, join, show, type Obj } from '../config/reader.js';
 import { parseYaml, readTextFile } from '../config/load.js';
-import { OPS, type GateKind, type GateSpec, type Op } from './types.js';
+import { OPS, type GateKind, type GateSeverity, type GateSpec, type Op } from './types.js';
+import { DEFAULT_WEIGHT_BUDGET_PER_MIN } from '../market/rest-cost.js';
 import { VALID_METRICS_TEXT, VALID_RELATIVE_TEXT, allMetricPaths, allRelativeMetrics, metricInfo, parseMetricPath } from './metrics.js';
 
-/** The seed's targets, each comparing cached with uncached from the same run. */
-export const DEFAULT_GATES: readonly GateSpec[] = Object.freeze([
+/** The seed's four targets (severity error), each comparing cached with uncached from the same run. */
+export const ERROR_DEFAULT_GATES: readonly GateSpec[] = Object.freeze([
   { name: 'hit_ratio >= 0.7', kind: 'absolute', metric: 'cached.cache.hit_ratio', op: '>=', value: 0.7 },
   { name: 'fetch_md p95 improvement >= 20 ms', kind: 'improvement_ms', metric: 'fetch_md_ms.p95', op: '>=', value: 20 },
   { name: 'tick_total p95 <= 130 ms', kind: 'absolute', metric: 'cached.tick_total_ms.p95', op: '<=', value: 130 },
   { name: 'deadline_miss < 2 %', kind: 'absolute', metric: 'cached.deadline_miss_ratio', op: '<', value: 0.02 },
 ] satisfies GateSpec[]);
+
+/**
+ * The decision-quality and REST-cost warnings (severity warn: shown, never change the verdict): top-of-book
+ * error p99 ≤ 2 ticks; REST weight per minute in the busiest window ≤ 50 % of the budget; REST saving ≥ 50 %.
+ */
+export function warnDefaultGates(budgetPerMin = DEFAULT_WEIGHT_BUDGET_PER_MIN): GateSpec[] {
+  const half = budgetPerMin / 2;
+  return [
+    { name: 'tob_error p99 <= 2 ticks', severity: 'warn', kind: 'absolute', metric: 'cached.cache.tob_error_ticks.p99', op: '<=', value: 2 },
+    { name: `REST weight/min (max window) <= ${half} (50 % of budget)`, severity: 'warn', kind: 'absolute', metric: 'cached.rest.weight_per_min.max', op: '<=', value: half },
+    { name: 'REST saving >= 50 %', severity: 'warn', kind: 'absolute', metric: 'cached.rest.saving', op: '>=', value: 0.5 },
+  ];
+}
+
+/** The default gate set for a REST budget: the seed's four (error) plus the three warnings. */
+export function defaultGates(budgetPerMin = DEFAULT_WEIGHT_BUDGET_PER_MIN): readonly GateSpec[] {
+  return [...ERROR_DEFAULT_GATES, ...warnDefaultGates(budgetPerMin)];
+}
+
+/** The default gates at the default budget (6,000 weight per minute). */
+export const DEFAULT_GATES: readonly GateSpec[] = Object.freeze(defaultGates());
+
+/** The REST budget a scenario (resolved, as stored in results.json) sets: `rest.budget.weight_per_min`. */
+export function scenarioBudget(scenario: Record<string, unknown> | undefined): number {
+  const v = (scenario?.rest as { budget?: { weight_per_min?: unknown } } | undefined)?.budget?.weight_per_min;
+  return typeof v === 'number' && v > 0 ? v : DEFAULT_WEIGHT_BUDGET_PER_MIN;
+}
 
 /**
  * Rollback *conditions* for a canary (uncached = control, cached = canary): a condition whose status is
@@ -63,18 +91,24 @@ export function expandGatesForArms(gates: readonly GateSpec[], arms: readonly st
   return out;
 }
 
-const GATE_KEYS = ['name', 'metric', 'op', 'value', 'improvement_ms', 'regression_pct'] as const;
+const GATE_KEYS = ['name', 'severity', 'metric', 'op', 'value', 'improvement_ms', 'regression_pct'] as const;
+const SEVERITIES = ['error', 'warn'] as const;
 const RELATIVE_KEYS = ['op', 'value'] as const;
 const SHORTHAND = /^\s*(\S+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/i;
 
 /**
  * Reads a `gates:` list at `path`, recording problems in `r`. Returns undefined when `raw` is absent
- * (callers then use DEFAULT_GATES). An empty list means "no gates".
+ * (callers then use DEFAULT_GATES). An empty list is a problem (it would check nothing) unless `opts.allowEmpty`.
  */
-export function readGates(r: Reader, raw: unknown, path = 'gates', arms: readonly string[] = []): GateSpec[] | undefined {
+export function readGates(r: Reader, raw: unknown, path = 'gates', arms: readonly string[] = [], opts: { allowEmpty?: boolean } = {}): GateSpec[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   const list = r.list(raw, path);
   if (!list) return undefined;
+  // An empty gate list would "pass" with nothing checked: refuse it (omit the key for the default gates, or run with --no-gate).
+  if (list.length === 0 && !opts.allowEmpty) {
+    r.add(path, 'is empty: no gate would be checked; omit it for the default gates, or run with --no-gate to evaluate none');
+    return undefined;
+  }
   const out: GateSpec[] = [];
   list.forEach((item, i) => {
     const g = readGate(r, item, join(path, i), arms);
@@ -104,6 +138,7 @@ function readGate(r: Reader, item: unknown, p: string, arms: readonly string[] =
   const before = r.problems.length;
   r.unknownKeys(item, p, GATE_KEYS);
   const name = item.name === undefined ? undefined : r.string(item, 'name', p, '');
+  const severity: GateSeverity = r.oneOf(item, 'severity', p, SEVERITIES, 'error');
   const rel = (['improvement_ms', 'regression_pct'] as const).filter((k) => item[k] !== undefined);
   let kind: GateKind = 'absolute';
   let body: Obj | undefined = item;
@@ -127,6 +162,7 @@ function readGate(r: Reader, item: unknown, p: string, arms: readonly string[] =
   if (r.problems.length > before || metric === undefined) return undefined;
   const g: GateSpec = { kind, metric, op, value };
   if (name) g.name = name;
+  if (severity === 'warn') g.severity = 'warn';
   return g;
 }
 
@@ -186,7 +222,7 @@ function readMetricField(r: Reader, item: Obj, p: string, kind: GateKind, arms: 
 
 /** The YAML form of a gate (what readGates accepts), e.g. for writing a resolved scenario back out. */
 export function gateToYaml(g: GateSpec): Record<string, unknown> {
-  const head: Record<string, unknown> = g.name ? { name: g.name, metric: g.metric } : { metric: g.metric };
+  const head: Record<string, unknown> = { ...(g.name ? { name: g.name } : {}), ...(g.severity === 'warn' ? { severity: 'warn' } : {}), metric: g.metric };
   return g.kind === 'absolute' ? { ...head, op: g.op, value: g.value } : { ...head, [g.kind]: { op: g.op, value: g.value } };
 }
 
@@ -198,7 +234,7 @@ export function parseGatesDocument(data: unknown, source = 'gates file', arms: r
   const r = new Reader();
   const top = r.object(data ?? {}, '');
   let gates: GateSpec[] | undefined;
-  if (top && top.gates === undefined) r.add('gates', `missing; the file must hold a top-level 'gates:' list`);
+  if (top && (top.gates === undefined || top.gates === null)) r.add('gates', `missing; the file must hold a top-level 'gates:' list`);
   else if (top) gates = readGates(r, top.gates, 'gates', arms);
   if (!r.ok) throw new ConfigError(r.problems, source);
   return gates ?? [];
@@ -209,11 +245,11 @@ export function loadGatesFile(file: string, arms: readonly string[] = []): GateS
   return parseGatesDocument(parseYaml(readTextFile(file, 'gates file'), file), `gates file ${file}`, arms);
 }
 
-/** Gate specs to use for a run: the scenario's own `gates:` block if it has one, else DEFAULT_GATES. */
+/** Gate specs to use for a run: the scenario's own `gates:` block if it has one, else the defaults for its REST budget. */
 export function gatesFromScenario(scenario: Record<string, unknown> | undefined, source = 'results scenario', arms: readonly string[] = []): readonly GateSpec[] {
-  if (!scenario || scenario.gates === undefined || scenario.gates === null) return DEFAULT_GATES;
+  if (!scenario || scenario.gates === undefined || scenario.gates === null) return defaultGates(scenarioBudget(scenario));
   const r = new Reader();
   const g = readGates(r, scenario.gates, 'scenario.gates', arms);
   if (!r.ok) throw new ConfigError(r.problems, source);
-  return g ?? DEFAULT_GATES;
+  return g ?? defaultGates(scenarioBudget(scenario));
 }

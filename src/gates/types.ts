@@ -11,9 +11,14 @@ export type Op = (typeof OPS)[number];
  */
 export type GateKind = 'absolute' | 'improvement_ms' | 'regression_pct';
 
+/** `error` (default): decides the verdict. `warn`: evaluated and shown (⚠), never changes the verdict. */
+export type GateSeverity = 'error' | 'warn';
+
 export interface GateSpec {
   /** Display name; defaults to a readable form of the rule (see gateName). */
   name?: string;
+  /** Default `error`. */
+  severity?: GateSeverity;
   kind: GateKind;
   metric: string;
   op: Op;

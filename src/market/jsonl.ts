@@ -90,6 +90,8 @@ export class ReplayFeed implements MarketFeed {
   private t: number;
   private advancing = false;
   private readonly deliverer = new Deliverer();
+  /** Problems that do not stop a replay (e.g. gaps in the update ids); runs report them. */
+  readonly warnings: string[] = [];
   private readonly st = emptyStats();
 
   constructor(header: StreamHeader, instruments: SymbolInfo[], initial: OrderBook[], items: Item[]) {
@@ -198,6 +200,10 @@ export function parseReplay(text: string, source = 'replay'): ReplayFeed {
   const items: Item[] = [];
   let lastT = -Infinity;
   let lineNo = 0;
+  /** Per symbol index: the last update id seen (snapshot lastUpdateId, then each diff's u); undefined = no snapshot yet. */
+  const lastId: (number | undefined)[] = [];
+  const gaps: string[] = [];
+  let gapCount = 0;
   let pos = 0;
   let ended = false;
   while (pos < text.length) {
@@ -249,17 +255,30 @@ export function parseReplay(text: string, source = 'replay'): ReplayFeed {
       switch (type) {
         case 'snapshot': {
           const info = symOf();
+          if (lastId[info.index] !== undefined) throw new Error(`a second snapshot of ${info.symbol} (one snapshot per symbol, before its diffs)`);
           const bids = levels(o.bids, 'bids');
           const asks = levels(o.asks, 'asks');
-          initial.push(OrderBook.fromSnapshot({ lastUpdateId: num(o.lastUpdateId, 'lastUpdateId'), bids, asks }, info.symbol, info.tick, { qtyDecimals: info.qtyDecimals, exchangeTime: t, takenAt: t }));
+          const lastUpdateId = updateId(o.lastUpdateId, 'lastUpdateId');
+          const book = OrderBook.fromSnapshot({ lastUpdateId, bids, asks }, info.symbol, info.tick, { qtyDecimals: info.qtyDecimals, exchangeTime: t, takenAt: t });
+          if (book.isCrossed()) throw new Error(`the snapshot of ${info.symbol} is crossed (best bid ${book.bidPrice(0)} >= best ask ${book.askPrice(0)})`);
+          initial.push(book);
+          lastId[info.index] = lastUpdateId;
           break;
         }
         case 'diff': {
           const info = symOf();
-          const U = num(o.U, 'U');
-          const u = num(o.u, 'u');
+          const U = updateId(o.U, 'U');
+          const u = updateId(o.u, 'u');
           if (u < U) throw new Error(`u ${u} < U ${U}`);
           const changes = toChanges(levels(o.b, 'b'), levels(o.a, 'a'), info);
+          const prev = lastId[info.index];
+          if (prev === undefined) throw new Error(`a diff of ${info.symbol} before its snapshot (each symbol needs a snapshot line first)`);
+          if (U <= prev) throw new Error(`update ids ${U}..${u} of ${info.symbol} repeat or overlap the previous (up to ${prev}): a duplicated line?`);
+          if (U > prev + 1) {
+            gapCount++;
+            if (gaps.length < 3) gaps.push(`line ${lineNo}: ${info.symbol} ids jump from ${prev} to ${U}`);
+          }
+          lastId[info.index] = u;
           const kind = o.k === undefined ? 'update' : str(o.k, 'k');
           if (!KINDS.includes(kind)) throw new Error(`unknown k ${JSON.stringify(kind)}`);
           const fate = o.fate === undefined ? 'delivered' : str(o.fate, 'fate');
@@ -274,7 +293,7 @@ export function parseReplay(text: string, source = 'replay'): ReplayFeed {
           break;
         }
         case 'late':
-          items.push({ kind: 'late', t, sym: symOf().index, U: num(o.U, 'U') });
+          items.push({ kind: 'late', t, sym: symOf().index, U: updateId(o.U, 'U') });
           break;
         case 'disconnect':
         case 'reconnect':
@@ -291,14 +310,26 @@ export function parseReplay(text: string, source = 'replay'): ReplayFeed {
     }
   }
   if (!header && problems.length === 0) problems.push({ path: '', message: 'empty file: no header line' });
+  if (header && problems.length === 0) {
+    const missing = instruments.filter((i) => lastId[i.index] === undefined).map((i) => i.symbol);
+    if (missing.length > 0) problems.push({ path: 'line 1', message: `no snapshot line for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} (every header symbol needs one)` });
+  }
   if (problems.length > 0) throw new ConfigError(problems, source);
-  for (const info of instruments) if (!initial.some((b) => b.symbol === info.symbol)) initial.push(OrderBook.fromLevels({ symbol: info.symbol, tick: info.tick, qtyDecimals: info.qtyDecimals, lastUpdateId: 0 }, [], [], [], []));
-  return new ReplayFeed(header!, instruments, initial, items);
+  const feed = new ReplayFeed(header!, instruments, initial, items);
+  // Gaps in the recorded ground truth (lines missing, or a recording with holes) replay, with a warning.
+  if (gapCount > 0) feed.warnings.push(`${gapCount} gap${gapCount > 1 ? 's' : ''} in the update ids (${gaps.join('; ')}${gapCount > gaps.length ? '; …' : ''}): the ground truth skips updates there`);
+  return feed;
 }
 
 /** Opens a recorded JSONL stream (`mdcache generate --out`) as a feed. */
 export function openReplay(file: string): ReplayFeed {
   return parseReplay(readTextFile(file, 'replay file'), file);
+}
+
+/** An exchange update id: a whole number in [0, 2^53). */
+function updateId(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Error(`${name} must be a whole number in [0, 2^53), got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function num(v: unknown, name: string): number {

@@ -2,6 +2,7 @@
 import type { Clock } from '../core/clock.js';
 import { UsageError } from '../core/errors.js';
 import { connectLiveMarket, type LiveMarket } from './live-market.js';
+import { MAX_SYMBOLS } from '../scenario/scenario.js';
 
 const SYMBOL_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 
@@ -10,9 +11,10 @@ export function symbolsFlag(value: string): number | string[] {
   const v = value.trim();
   if (/^\d+$/.test(v)) {
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) throw new UsageError(`--symbols: invalid value '${value}', expected a whole number in [1, 100000] or a list like BTCUSDT,ETHUSDT`);
+    if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SYMBOLS) throw new UsageError(`--symbols: invalid value '${value}', expected a whole number in [1, ${MAX_SYMBOLS}] (about 55 KB of memory per symbol) or a list like BTCUSDT,ETHUSDT`);
     return n;
   }
+  if (/^[-+]?[\d.eE+-]+$/.test(v) && /\d/.test(v) && !/[A-Za-z]{2}/.test(v)) throw new UsageError(`--symbols: invalid value '${value}', expected a whole number in [1, ${MAX_SYMBOLS}]`);
   const list = v.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = list.filter((s) => !SYMBOL_RE.test(s));
   if (list.length === 0 || bad.length > 0) throw new UsageError(`--symbols: invalid value '${value}', expected a count or a comma-separated list like BTCUSDT,ETHUSDT`);

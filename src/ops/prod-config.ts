@@ -5,6 +5,7 @@
 import { ConfigError } from '../core/errors.js';
 import { parseDuration, durationHint } from '../core/duration.js';
 import { Reader, join, show, type Obj } from '../config/reader.js';
+import { dirname, isAbsolute, join as joinPath } from 'node:path';
 import { parseYaml, readTextFile } from '../config/load.js';
 import { readMdCache, type MdCacheConfig } from '../config/md-cache.js';
 import { readGates } from '../gates/spec.js';
@@ -57,7 +58,7 @@ export const CANARY_DEFAULTS: CanarySettings = { steps: [10, 50, 100], step_dura
 
 const TOP_KEYS = ['md_cache', 'source', 'pipeline', 'gates', 'rest', 'shadow', 'canary'];
 
-function readDuration(r: Reader, o: Obj | undefined, key: string, path: string, def: number): number {
+function readDuration(r: Reader, o: Obj | undefined, key: string, path: string, def: number, min = 0): number {
   const v = o?.[key];
   if (v === undefined || v === null) return def;
   const ms = typeof v === 'number' ? v : typeof v === 'string' ? parseDuration(v) : undefined;
@@ -65,8 +66,15 @@ function readDuration(r: Reader, o: Obj | undefined, key: string, path: string, 
     r.add(join(path, key), typeof v === 'string' ? durationHint(v) : `expected a duration such as 10m, got ${show(v)}`);
     return def;
   }
+  if (ms < min) {
+    r.add(join(path, key), `${show(v)} is too short; at least ${min} ms`);
+    return def;
+  }
   return ms;
 }
+
+/** A canary step shorter than this cannot decide anything (it needs 5 statistics windows of 2 s). */
+export const MIN_STEP_DURATION_MS = 10_000;
 
 function readSource(r: Reader, raw: unknown): SourceConfig {
   const def: SourceConfig = { type: 'synthetic', scenario: 'baseline', seed: undefined };
@@ -86,8 +94,10 @@ function readSource(r: Reader, raw: unknown): SourceConfig {
     r.unknownKeys(o, 'source', ['type', 'rest_url', 'ws_url', 'symbols', 'scenario']);
     const rest_url = r.string(o, 'rest_url', 'source', '');
     const ws_url = r.string(o, 'ws_url', 'source', '');
-    if (!/^https?:\/\//.test(rest_url)) r.add('source.rest_url', `${show(o.rest_url)} must be an http(s):// URL, e.g. http://127.0.0.1:8080`);
-    if (!/^wss?:\/\//.test(ws_url)) r.add('source.ws_url', `${show(o.ws_url)} must be a ws(s):// URL, e.g. ws://127.0.0.1:8080`);
+    if (o.rest_url === undefined || o.rest_url === null) r.add('source.rest_url', 'is required for type: binance, e.g. rest_url: http://127.0.0.1:8080');
+    else if (!/^https?:\/\//.test(rest_url)) r.add('source.rest_url', `${show(o.rest_url)} must be an http(s):// URL, e.g. http://127.0.0.1:8080`);
+    if (o.ws_url === undefined || o.ws_url === null) r.add('source.ws_url', 'is required for type: binance, e.g. ws_url: ws://127.0.0.1:8080');
+    else if (!/^wss?:\/\//.test(ws_url)) r.add('source.ws_url', `${show(o.ws_url)} must be a ws(s):// URL, e.g. ws://127.0.0.1:8080`);
     const list = r.list(o.symbols, 'source.symbols') ?? [];
     if (list.length === 0) r.add('source.symbols', 'needs at least one symbol, e.g. [BTCUSDT]');
     const symbols = list.filter((s, i) => {
@@ -114,12 +124,12 @@ function readSteps(r: Reader, raw: unknown, path: string): number[] {
   return validateSteps(list, (msg) => r.add(path, msg)) ?? CANARY_DEFAULTS.steps;
 }
 
-/** Steps must be numbers in (0, 100], strictly increasing, ending at 100. Reports through `bad`. */
+/** Steps must be whole percentages in [1, 100], strictly increasing, ending at 100. Reports through `bad`. */
 export function validateSteps(list: unknown[], bad: (msg: string) => void): number[] | undefined {
   const steps: number[] = [];
   for (const v of list) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 100) {
-      bad(`${show(v)} is not a traffic share; use percentages in (0, 100], e.g. 10,50,100`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) {
+      bad(`${show(v)} is not a traffic share; use whole percentages in [1, 100], e.g. 10,50,100`);
       return undefined;
     }
     steps.push(v);
@@ -163,9 +173,9 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
   if (co) r.unknownKeys(co, 'canary', ['steps', 'step_duration', 'window', 'rollback_gates']);
   const canary: CanarySettings = {
     steps: readSteps(r, co?.steps, 'canary.steps'),
-    step_duration_ms: readDuration(r, co, 'step_duration', 'canary', CANARY_DEFAULTS.step_duration_ms),
+    step_duration_ms: readDuration(r, co, 'step_duration', 'canary', CANARY_DEFAULTS.step_duration_ms, MIN_STEP_DURATION_MS),
     window_ms: readDuration(r, co, 'window', 'canary', CANARY_DEFAULTS.window_ms),
-    rollback_gates: readGates(r, co?.rollback_gates, 'canary.rollback_gates'),
+    rollback_gates: readGates(r, co?.rollback_gates, 'canary.rollback_gates', [], { allowEmpty: true }),
   };
   // Cross-field rules only when neither side was rejected (a rejected value was replaced by its default).
   const bad = (path: string): boolean => r.problems.some((p) => p.path === path);
@@ -175,6 +185,9 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
   return { source: src, md_cache, pipeline, gates, rest, shadow, canary, file: source };
 }
 
+/** Reads a prod.yaml; a relative `replay:` file resolves from the config file's folder, not the current directory. */
 export function loadProdConfig(file: string): ProdConfig {
-  return parseProdConfig(parseYaml(readTextFile(file, 'config file'), file), file);
+  const cfg = parseProdConfig(parseYaml(readTextFile(file, 'config file'), file), file);
+  if (cfg.source.type === 'replay' && !isAbsolute(cfg.source.file)) cfg.source = { ...cfg.source, file: joinPath(dirname(file), cfg.source.file) };
+  return cfg;
 }

@@ -6,6 +6,8 @@ import { Registry } from 'prom-client';
 import type { OrderBook } from '../market/book.js';
 import type { TickObserver } from '../pipeline/tick-path.js';
 import { runBench, type BenchOutput } from '../sim/bench.js';
+import { evaluateGates } from '../gates/evaluate.js';
+import { defaultGates } from '../gates/spec.js';
 import { DivergenceTracker } from '../sim/divergence.js';
 import { shadowMetrics } from '../sim/shadow-metrics.js';
 import type { ProdConfig } from './prod-config.js';
@@ -42,6 +44,8 @@ export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
   let tracker: DivergenceTracker | undefined;
   const out = await runBench({
     bench,
+    // Gates are evaluated once the shadow block exists (shadow.* gate metrics read it).
+    gates: null,
     seed,
     feed,
     market,
@@ -66,5 +70,8 @@ export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
     },
   });
   out.results.shadow = tracker!.result();
+  const ev = evaluateGates(out.results, bench.gates ?? defaultGates(bench.scenario.rest.budget?.weight_per_min));
+  out.results.gates = ev.gates;
+  out.results.verdict = ev.verdict;
   return out;
 }

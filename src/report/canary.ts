@@ -2,7 +2,7 @@
 import type { CanaryResults } from '../ops/canary.js';
 import { renderLineChart, type Series, type Tick } from './svg.js';
 import { COLORS } from './charts.js';
-import { fmtInterval, fmtMs, fmtRatio, fmtUnit, gateUnit, mdCell, STATUS_ICON } from './format.js';
+import { keepUnitsTogether, fmtInterval, fmtMs, fmtRatio, fmtUnit, gateUnit, mdCell, STATUS_ICON } from './format.js';
 import { formatDuration } from '../core/duration.js';
 
 export const CANARY_CHART = 'canary-timeline.svg';
@@ -89,5 +89,5 @@ export function renderCanaryMarkdown(c: CanaryResults): string {
   }
   out.push('## Timeline', '', `![traffic share and hit ratio over time](./${CANARY_CHART})`, '', `![fetch_md p95, canary vs control](./${CANARY_LATENCY_CHART})`, '');
   out.push('## Reproduce', '', '```sh', c.run.command, '```', '', `Seed ${c.seed}; ${c.run.clock} clock; mdcache ${c.run.version}.`, '');
-  return out.join('\n');
+  return keepUnitsTogether(out.join('\n'));
 }

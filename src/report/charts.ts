@@ -47,25 +47,33 @@ function spectrumChart(results: Results, metric: 'fetch_md_ms' | 'tick_total_ms'
   });
 }
 
-function minutesAxis(results: Results, starts: number[]): { domain: [number, number]; ticks: Tick[]; x: (start: number) => number } {
+/**
+ * The x axis of the per-window charts: time since start in minutes, or in seconds for runs of up to two
+ * minutes (a 30 s run would otherwise show only "0"). Ticks at a round step that gives 3–12 labels.
+ */
+export function timeAxis(results: Results, starts: number[]): { domain: [number, number]; ticks: Tick[]; x: (start: number) => number; label: string } {
   const t0 = starts.length ? Math.min(...starts) : 0;
   const wm = results.windows?.window_ms ?? 60_000;
-  const endMin = starts.length ? (Math.max(...starts) - t0 + wm) / 60_000 : 1;
-  const step = endMin <= 10 ? 1 : endMin <= 30 ? 5 : endMin <= 120 ? 10 : endMin <= 360 ? 30 : 60;
+  const spanMs = starts.length ? Math.max(...starts) - t0 + wm : 60_000;
+  const seconds = spanMs <= 120_000;
+  const unit = seconds ? 1000 : 60_000;
+  const end = spanMs / unit;
+  const steps = seconds ? [1, 2, 5, 10, 15, 30] : [1, 2, 5, 10, 15, 30, 60, 120];
+  const step = steps.find((st) => end / st <= 10) ?? steps[steps.length - 1]!;
   const ticks: Tick[] = [];
-  for (let v = 0; v <= endMin + 1e-9; v += step) ticks.push({ v, label: String(v) });
+  for (let v = 0; v <= end + 1e-9; v += step) ticks.push({ v, label: String(v) });
   // a window's point sits at its midpoint
-  return { domain: [0, endMin], ticks, x: (s) => (s - t0 + wm / 2) / 60_000 };
+  return { domain: [0, end], ticks, x: (s) => (s - t0 + wm / 2) / unit, label: `time since start (${seconds ? 's' : 'min'})` };
 }
 
 function fetchP95Chart(results: Results): string {
   const u = results.windows?.uncached ?? [];
   const c = results.windows?.cached ?? [];
-  const ax = minutesAxis(results, [...u, ...c].map((w) => w.start_ms));
+  const ax = timeAxis(results, [...u, ...c].map((w) => w.start_ms));
   return renderLineChart({
     title: 'fetch_md p95 per window',
     subtitle: `${scenarioName(results)} · ${Math.round((results.windows?.window_ms ?? 60_000) / 1000)} s windows`,
-    xLabel: 'time since start (min)',
+    xLabel: ax.label,
     yLabel: 'fetch_md p95 (ms)',
     xDomain: ax.domain,
     xTicks: ax.ticks,
@@ -78,11 +86,11 @@ function fetchP95Chart(results: Results): string {
 
 function hitRatioChart(results: Results, gateThreshold: number, rollbackThreshold: number): string {
   const c = (results.windows?.cached ?? []).filter((w) => (w.gets ?? 0) > 0);
-  const ax = minutesAxis(results, c.map((w) => w.start_ms));
+  const ax = timeAxis(results, c.map((w) => w.start_ms));
   return renderLineChart({
     title: 'Cache hit ratio per window',
     subtitle: `${scenarioName(results)} · hits / gets, ${Math.round((results.windows?.window_ms ?? 60_000) / 1000)} s windows`,
-    xLabel: 'time since start (min)',
+    xLabel: ax.label,
     yLabel: 'hit ratio (%)',
     xDomain: ax.domain,
     xTicks: ax.ticks,
@@ -104,7 +112,7 @@ function restWeightChart(results: Results): string {
   const wm = results.windows?.window_ms ?? 60_000;
   const u = (results.windows?.uncached ?? []).filter((w) => w.rest_weight !== undefined);
   const c = (results.windows?.cached ?? []).filter((w) => w.rest_weight !== undefined);
-  const ax = minutesAxis(results, [...u, ...c].map((w) => w.start_ms));
+  const ax = timeAxis(results, [...u, ...c].map((w) => w.start_ms));
   const end = results.duration_ms > 0 ? results.duration_ms : Infinity;
   const perMin = (w: { start_ms: number; rest_weight?: number }): number => {
     const len = Math.min(wm, end - w.start_ms);
@@ -115,7 +123,7 @@ function restWeightChart(results: Results): string {
   return renderLineChart({
     title: 'REST weight per minute, per window',
     subtitle: `${scenarioName(results)} · ${Math.round(wm / 1000)} s windows · budget ${budget.toLocaleString('en-US')}/min`,
-    xLabel: 'time since start (min)',
+    xLabel: ax.label,
     yLabel: 'REST weight per minute',
     xDomain: ax.domain,
     xTicks: ax.ticks,

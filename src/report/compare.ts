@@ -5,7 +5,7 @@ import type { CompareGate, CompareRow, Comparison } from '../gates/compare.js';
 import { xmlEscape } from './junit.js';
 import { fmtP } from '../gates/evaluate.js';
 import { COMPACT } from './terminal.js';
-import { fmtCount, fmtMs, fmtPct, fmtRatio, mdCell } from './format.js';
+import { keepUnitsTogether, fmtCount, fmtMs, fmtPct, fmtRatio, mdCell } from './format.js';
 
 function fmtVal(r: CompareRow, v: number): string {
   return r.unit === 'ratio' ? fmtRatio(v) : r.unit === 'ms' ? `${fmtMs(v)} ms` : fmtCount(v);
@@ -45,7 +45,7 @@ export function renderCompareMarkdown(cmp: Comparison, names: CompareNames, gate
     out.push(`| ${r.path} | ${r.label} | ${fmtVal(r, r.a)} | ${fmtVal(r, r.b)} | ${mdCell(fmtChange(r))} | ${fmtPv(r)} | ${mark} |`);
   }
   out.push('');
-  return out.join('\n');
+  return keepUnitsTogether(out.join('\n'));
 }
 
 export function renderCompareTerminal(cmp: Comparison, names: CompareNames, opts: { color: boolean }): string {

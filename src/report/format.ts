@@ -72,6 +72,21 @@ export function fmtThreshold(g: Pick<GateResult, 'op' | 'threshold' | 'metric'>)
 
 export const STATUS_ICON: Record<GateResult['status'], string> = { pass: '✅', fail: '❌', inconclusive: '⚠️' };
 export const STATUS_MARK: Record<GateResult['status'], string> = { pass: '✓', fail: '✗', inconclusive: '?' };
+
+/** A warn gate that did not pass: shown with ⚠, never changes the verdict. */
+export function isWarning(g: Pick<GateResult, 'status' | 'severity'>): boolean {
+  return g.severity === 'warn' && g.status !== 'pass';
+}
+
+/** The status as shown: `fail`, or `warn: fail` for a warn gate that did not pass. */
+export function statusLabel(g: Pick<GateResult, 'status' | 'severity'>): string {
+  return isWarning(g) ? `warn: ${g.status}` : g.status;
+}
+
+/** Markdown icon of a gate: ✅ ❌ ⚠️ (a warn gate that did not pass is ⚠️). */
+export function gateIcon(g: Pick<GateResult, 'status' | 'severity'>): string {
+  return isWarning(g) ? '⚠️' : STATUS_ICON[g.status];
+}
 export const VERDICT_TEXT: Record<Verdict, string> = { pass: '✅ PASS', fail: '❌ FAIL', inconclusive: '⚠️ INCONCLUSIVE' };
 
 /** Change from a to b as `+1.23 ms (+4.5 %)`. */
@@ -126,4 +141,12 @@ export function pathNames(results: { paths?: Record<string, unknown>; arms?: rea
 /** One path of a results document by name (`uncached`, `cached`, or another cached path). */
 export function pathResult(results: Pick<Results, 'paths'>, name: string): PathResult | undefined {
   return (results.paths as unknown as Record<string, PathResult | undefined>)[name];
+}
+
+/**
+ * Markdown output: a number and its `%` / `pp` unit never wrap apart (a no-break space, U+00A0, between
+ * them) — narrow table columns on GitHub otherwise put "%" alone on the next line.
+ */
+export function keepUnitsTogether(md: string): string {
+  return md.replace(/([\d\]]) (%|pp)(?![\w])/g, '$1\u00a0$2');
 }

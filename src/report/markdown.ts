@@ -4,7 +4,7 @@ import type { GateEvaluation } from '../gates/types.js';
 import { CHART_FILES } from './charts.js';
 import { evaluationFor } from './model.js';
 import { armsTable, armsVerdictLine } from './arms.js';
-import { PERCENTILE_ROWS, STATUS_ICON, VERDICT_TEXT, fmtCount, pathNames, pathResult, restBudget, restRateLimit, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
+import { keepUnitsTogether, PERCENTILE_ROWS, STATUS_ICON, gateIcon, isWarning, statusLabel, VERDICT_TEXT, fmtCount, pathNames, pathResult, restBudget, restRateLimit, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, mdCell, scenarioName } from './format.js';
 import { formatDuration } from '../core/duration.js';
 import { renderFleetSection } from './fleet.js';
 
@@ -32,15 +32,18 @@ export function renderGatesTable(gates: readonly GateResult[]): string {
     ['', 'Gate', 'Value', '95% interval', 'Threshold', 'Status', 'Note'],
     gates.map((g) => {
       const u = gateUnit(g);
-      return [STATUS_ICON[g.status], `${g.name}<br><sub>\`${g.metric}\`</sub>`, fmtUnit(g.value, u), fmtInterval(g.ci, u), fmtThreshold(g), g.status, g.note ?? ''];
+      return [gateIcon(g), `${g.name}${g.severity === 'warn' ? ' _(warn)_' : ''}<br><sub>\`${g.metric}\`</sub>`, fmtUnit(g.value, u), fmtInterval(g.ci, u), fmtThreshold(g), statusLabel(g), g.note ?? ''];
     }),
     [':-:', ':--', '--:', '--:', '--:', ':--', ':--'],
   );
 }
 
 export function verdictLine(ev: GateEvaluation): string {
-  const n = (s: GateResult['status']): number => ev.gates.filter((g) => g.status === s).length;
-  return `${ev.gates.length} gate(s): ${n('pass')} passed, ${n('fail')} failed, ${n('inconclusive')} inconclusive`;
+  const errors = ev.gates.filter((g) => g.severity !== 'warn');
+  const n = (s: GateResult['status']): number => errors.filter((g) => g.status === s).length;
+  const warns = ev.gates.filter((g) => g.severity === 'warn');
+  const w = warns.length > 0 ? `; ${warns.length} warn gate(s): ${warns.filter(isWarning).length} ⚠️ warning(s)` : '';
+  return `${errors.length} gate(s): ${n('pass')} passed, ${n('fail')} failed, ${n('inconclusive')} inconclusive${w}`;
 }
 
 export function renderLatencyTable(results: Results): string {
@@ -206,13 +209,13 @@ export function renderMarkdownReport(results: Results, opts: MarkdownOptions = {
     out.push(`![cache hit ratio per window](${prefix}${CHART_FILES.hitRatioWindows})`, '');
   }
   out.push('## Reproduce', '', renderReproduce(results), '');
-  return out.join('\n');
+  return keepUnitsTogether(out.join('\n'));
 }
 
 /** A shorter summary for `$GITHUB_STEP_SUMMARY`: verdict, gates, latency table, reproduce command. */
 export function renderStepSummary(results: Results, evaluation?: GateEvaluation): string {
   const ev = evaluationFor(results, evaluation);
-  return [
+  return keepUnitsTogether([
     `### mdcache gates: ${scenarioName(results)} — ${VERDICT_TEXT[ev.verdict]}`,
     '',
     verdictLine(ev) + '.',
@@ -227,5 +230,5 @@ export function renderStepSummary(results: Results, evaluation?: GateEvaluation)
     '',
     `Reproduce: \`${results.run.command}\``,
     '',
-  ].join('\n');
+  ].join('\n'));
 }

@@ -1,6 +1,7 @@
 /** Markdown sections of a shadow report: divergence of the candidate (cached) from the control (uncached). */
 import type { ShadowResult } from '../results/types.js';
 import { fmtCount, fmtMs, fmtRatio } from './format.js';
+import { ticksToPrice } from '../market/ticks.js';
 
 function pctRow(label: string, p: { p50: number; p90: number; p95: number; p99: number; p999: number; max: number }, fmt: (v: number) => string): string {
   return `| ${label} | ${fmt(p.p50)} | ${fmt(p.p90)} | ${fmt(p.p95)} | ${fmt(p.p99)} | ${fmt(p.p999)} | ${fmt(p.max)} |`;
@@ -24,12 +25,15 @@ export function renderShadowSections(s: ShadowResult): string {
   else {
     out.push('| at | symbol | Δ top (ticks) | depth Δ | control bid / ask (id) | candidate bid / ask (id) | candidate age | status |');
     out.push('| --: | :-- | --: | --: | :-- | :-- | --: | :-- |');
+    const inTicks = s.worst.some((w) => !w.tick_size);
     for (const w of s.worst) {
+      // Prices in the instrument's own decimals (e.g. 65000.13); files written before tick_size was recorded show ticks.
+      const px = (v: number | null): string => (v === null ? '–' : w.tick_size ? ticksToPrice(v, w.tick_size) : String(v));
       out.push(
-        `| ${(w.at_ms / 1000).toFixed(3)} s | ${w.symbol} | ${ticks(w.tob_mismatch_ticks)} | ${w.depth_mismatches} | ${w.control.bid ?? '–'} / ${w.control.ask ?? '–'} (${w.control.update_id}) | ${w.candidate.bid ?? '–'} / ${w.candidate.ask ?? '–'} (${w.candidate.update_id}) | ${fmtMs(w.candidate.age_ms)} ms | ${w.candidate.status} |`,
+        `| ${(w.at_ms / 1000).toFixed(3)} s | ${w.symbol} | ${ticks(w.tob_mismatch_ticks)} | ${w.depth_mismatches} | ${px(w.control.bid)} / ${px(w.control.ask)} (${w.control.update_id}) | ${px(w.candidate.bid)} / ${px(w.candidate.ask)} (${w.candidate.update_id}) | ${fmtMs(w.candidate.age_ms)} ms | ${w.candidate.status} |`,
       );
     }
-    out.push('', '_Prices are in exchange ticks; ids are the books\' lastUpdateId._');
+    out.push('', inTicks ? '_Prices are in exchange ticks; ids are the books\' lastUpdateId._' : '_Prices in the instrument\'s decimals; ids are the books\' lastUpdateId._');
   }
   return out.join('\n');
 }

@@ -64,7 +64,20 @@ export function niceMax(v: number): number {
 export function renderLineChart(spec: ChartSpec): string {
   const W = spec.width ?? 760;
   const H = spec.height ?? 420;
-  const m = { left: 72, right: 40, top: spec.subtitle ? 78 : 62, bottom: 58 };
+  // The legend sits in its own band above the plot (never over the data), wrapping onto more rows if needed.
+  const entryW = (s: Series): number => s.name.length * 7 + 48;
+  const legendRows: Series[][] = [[]];
+  let rowW = 0;
+  for (const s of spec.series) {
+    if (rowW + entryW(s) > W - 72 - 40 && legendRows[legendRows.length - 1]!.length > 0) {
+      legendRows.push([]);
+      rowW = 0;
+    }
+    legendRows[legendRows.length - 1]!.push(s);
+    rowW += entryW(s);
+  }
+  const legendH = spec.series.length > 0 ? legendRows.length * 18 + 6 : 0;
+  const m = { left: 72, right: 40, top: (spec.subtitle ? 62 : 46) + legendH, bottom: 58 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const allY = [...spec.series.flatMap((s) => s.points.map((p) => p[1])), ...(spec.refLines ?? []).map((r) => r.y)].filter(Number.isFinite);
@@ -119,16 +132,17 @@ export function renderLineChart(spec: ChartSpec): string {
     }
     out.push(`</g>`);
   }
-  // legend (top left, inside the plot)
-  const lx = m.left + 10;
-  let ly = m.top + 8;
-  const lw = Math.max(...spec.series.map((s) => s.name.length), 4) * 7 + 44;
-  out.push(`<g class="legend"><rect x="${lx}" y="${ly}" width="${lw}" height="${spec.series.length * 18 + 8}" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`);
-  for (const s of spec.series) {
-    ly += 18;
-    out.push(`<line x1="${lx + 8}" y1="${ly - 4}" x2="${lx + 32}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
-    out.push(`<text x="${lx + 38}" y="${ly}" fill="#222">${esc(s.name)}</text>`);
-  }
+  // legend: a band between the titles and the plot
+  out.push(`<g class="legend">`);
+  legendRows.forEach((row, r) => {
+    let lx = m.left;
+    const ly = m.top - legendH + 14 + r * 18;
+    for (const s of row) {
+      out.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 24}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+      out.push(`<text x="${lx + 30}" y="${ly}" fill="#222">${esc(s.name)}</text>`);
+      lx += entryW(s);
+    }
+  });
   out.push(`</g>`);
   if (spec.series.every((s) => s.points.length === 0)) {
     out.push(`<text x="${m.left + pw / 2}" y="${m.top + ph / 2}" text-anchor="middle" fill="#999" font-size="14">no data</text>`);

@@ -5,12 +5,14 @@ import type { GateResult, Results } from '../results/types.js';
 import type { GateEvaluation } from '../gates/types.js';
 import { evaluationFor } from './model.js';
 import { armsTable, armsVerdictLine } from './arms.js';
-import { PERCENTILE_ROWS, STATUS_MARK, fmtCount, pathNames, pathResult, restBudget, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, scenarioName } from './format.js';
+import { PERCENTILE_ROWS, STATUS_MARK, isWarning, fmtCount, pathNames, pathResult, restBudget, fmtDelta, fmtInterval, fmtMs, fmtRatio, fmtThreshold, fmtUnit, gateUnit, scenarioName } from './format.js';
 
 export interface TerminalOptions {
   color: boolean;
   /** The gate evaluation to show; `null` = gates were not evaluated (`--no-gate`): no gate table. */
   evaluation?: GateEvaluation | null;
+  /** The command named in the heading (default `mdcache bench`). */
+  command?: string;
 }
 
 /** No separator lines between body rows. */
@@ -24,7 +26,9 @@ function newTable(head: string[], c: ChalkInstance, colAligns?: ('left' | 'right
   return new Table({ head: head.map((h) => c.bold(h)), style: { head: [], border: [] }, colAligns, chars: COMPACT });
 }
 
-function statusText(s: GateResult['status'], c: ChalkInstance): string {
+function statusText(g: Pick<GateResult, 'status' | 'severity'>, c: ChalkInstance): string {
+  const s = g.status;
+  if (isWarning(g)) return c.yellow(`⚠ warn: ${s}`);
   const t = `${STATUS_MARK[s]} ${s}`;
   return s === 'pass' ? c.green(t) : s === 'fail' ? c.red(t) : c.yellow(t);
 }
@@ -40,10 +44,12 @@ export function renderGateTable(ev: GateEvaluation, opts: { color: boolean; note
   const t = newTable(['', 'gate', 'value', '95% interval', 'threshold'], c, ['left', 'left', 'right', 'right', 'right']);
   for (const g of ev.gates) {
     const u = gateUnit(g);
-    t.push([statusText(g.status, c), g.name, fmtUnit(g.value, u), fmtInterval(g.ci, u), fmtThreshold(g)]);
+    t.push([statusText(g, c), g.severity === 'warn' ? `${g.name} (warn)` : g.name, fmtUnit(g.value, u), fmtInterval(g.ci, u), fmtThreshold(g)]);
   }
   const lines = [ev.gates.length ? t.toString() : '(no gates)'];
-  if (opts.notes !== false) for (const g of ev.gates) if (g.note) lines.push(c.dim(`  ${STATUS_MARK[g.status]} ${g.name}: ${g.note}`));
+  if (opts.notes !== false) for (const g of ev.gates) if (g.note) lines.push(c.dim(`  ${isWarning(g) ? '⚠' : STATUS_MARK[g.status]} ${g.name}: ${g.note}`));
+  const warnings = ev.gates.filter(isWarning);
+  if (warnings.length > 0) lines.push(c.yellow(`⚠ ${warnings.length} warning(s) (warn gates do not change the verdict): ${warnings.map((g) => g.name).join('; ')}`));
   lines.push(verdictText(ev.verdict, c));
   return lines.join('\n') + '\n';
 }
@@ -53,7 +59,7 @@ export function renderTerminalSummary(results: Results, opts: TerminalOptions): 
   const c = chalkFor(opts.color);
   const ev = opts.evaluation === null ? null : evaluationFor(results, opts.evaluation);
   const out: string[] = [];
-  out.push(c.bold(`mdcache bench: ${scenarioName(results)} (seed ${results.seed})`));
+  out.push(c.bold(`${opts.command ?? 'mdcache bench'}: ${scenarioName(results)} (seed ${results.seed})`));
   const lat = newTable(['latency (ms)', 'uncached', 'cached', 'Δ cached − uncached'], c, ['left', 'right', 'right', 'right']);
   const delta = (a: number, b: number, unit: 'ms' | 'ratio', better: 'lower' | 'higher'): string => {
     const s = fmtDelta(a, b, unit);

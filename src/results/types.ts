@@ -28,6 +28,10 @@ export interface RunInfo {
   interrupted?: boolean;
   /** Largest V8 heap use sampled during the run (MB), when the CLI measured it. */
   peak_heap_mb?: number;
+  /** `bench --jobs`: how many symbol shards ran on worker threads (absent: one thread, no sharding). */
+  shards?: number;
+  /** Largest V8 heap use any shard's worker reported (MB). */
+  worker_peak_heap_mb?: number;
 }
 
 export interface CacheResult {
@@ -113,6 +117,8 @@ export interface GateResult {
   value: number;
   ci: [number, number];
   status: 'pass' | 'fail' | 'inconclusive';
+  /** `warn` gates are shown but never change the verdict (absent = `error`). */
+  severity?: 'warn';
   /** The arm this gate judged, when the run has named arms (default gates apply to each arm). */
   arm?: string;
   /** Optional human note (e.g. the significance test's p-value). */
@@ -182,6 +188,8 @@ export function armNames(results: Pick<Results, 'arms'>): string[] {
 
 export interface MismatchExample {
   symbol: string;
+  /** The instrument's tick size (prices below are in ticks of it); absent in older files. */
+  tick_size?: string;
   /** Scheduled arrival of the tick (ms since run start). */
   at_ms: number;
   tob_mismatch_ticks: number;

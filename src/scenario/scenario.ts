@@ -51,6 +51,12 @@ export interface Scenario {
   source: string;
 }
 
+/**
+ * Most symbols in a run: each costs about 55 KB (its order book, market state and per-symbol streams; a 10 s
+ * bench of 10,000 symbols peaks at ~550 MB RSS), so this keeps a run within ~600 MB.
+ */
+export const MAX_SYMBOLS = 10_000;
+
 export const SCENARIO_KEYS = ['name', 'description', 'seed', 'duration', 'symbols', 'market', 'rest', 'pipeline', 'md_cache', 'arms', 'gates', 'fleet'] as const;
 
 export const GENERATE_DEFAULTS: GenerateSymbols = {
@@ -75,8 +81,11 @@ export function parseScenario(input: unknown, source = 'scenario', extra?: (r: R
   const top = r.object(data ?? {}, '') ?? {};
   r.unknownKeys(top, '', SCENARIO_KEYS);
   const name = r.string(top, 'name', '', '');
-  if (top.name === undefined) r.add('name', 'missing; a short scenario name');
+  if (top.name === undefined || top.name === null) r.add('name', 'missing; a short scenario name');
+  else if (typeof top.name === 'string' && name.trim() === '') r.add('name', 'empty; a short scenario name');
   const description = r.string(top, 'description', '', '');
+  // null is not "omitted" here: a seed: key with no value is a mistake, not a request for the default seed 1.
+  if (top.seed === null) r.add('seed', 'null is not a seed; a whole number, or omit the key for seed 1');
   const seed = r.number(top, 'seed', '', 1, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
   let duration_ms: number | undefined;
   if (top.duration !== undefined && top.duration !== null) {
@@ -228,8 +237,8 @@ function readSymbols(r: Reader, raw: unknown, path: string, market: MarketParams
     }
     r.unknownKeys(o, p, ['symbol', 'tick_size', 'price', 'qty_decimals', 'activity', 'diffusion_ticks', 'typical_spread_ticks']);
     const symbol = r.string(o, 'symbol', p, '');
-    if (o.symbol === undefined) r.add(join(p, 'symbol'), 'missing; e.g. BTCUSDT');
-    else if (symbol && !SYMBOL_RE.test(symbol)) r.add(join(p, 'symbol'), `${show(symbol)} is not a valid symbol (letters, digits, _ . -)`);
+    if (o.symbol === undefined || o.symbol === null) r.add(join(p, 'symbol'), 'missing; e.g. BTCUSDT');
+    else if (typeof o.symbol === 'string' && !SYMBOL_RE.test(symbol)) r.add(join(p, 'symbol'), `${show(symbol)} is not a valid symbol (letters, digits, _ . -)`);
     else if (symbol && seen.has(symbol)) r.add(join(p, 'symbol'), `duplicate symbol ${symbol}`);
     seen.add(symbol);
     const tick_size = decimalString(r, o, 'tick_size', p, '0.01');
@@ -295,7 +304,7 @@ function readGenerate(r: Reader, o: Obj, path: string): GenerateSymbols {
   const prefix = r.string(o, 'prefix', path, d.prefix);
   if (!/^[A-Za-z0-9]{1,20}$/.test(prefix)) r.add(join(path, 'prefix'), `${show(prefix)} must be 1-20 letters or digits`);
   return {
-    count: r.number(o, 'count', path, d.count, { integer: true, min: 1, max: 100_000 }),
+    count: r.number(o, 'count', path, d.count, { integer: true, min: 1, max: MAX_SYMBOLS }),
     prefix,
     tick_sizes,
     price_min,

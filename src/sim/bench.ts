@@ -1,11 +1,13 @@
 /** `bench` as a library function: run a scenario through both paths and assemble the results document. */
-import { RealClock, VirtualClock, ZeroedClock, hostElapsedMs, wallClockIso, type Clock } from '../core/clock.js';
+import { RealClock, VirtualClock, ZeroedClock, hostElapsedMs, wallClockEpochMs, wallClockIso, type Clock } from '../core/clock.js';
+import { UsageError } from '../core/errors.js';
+import { MAX_WINDOWS, minWindowMs } from './limits.js';
 import type { MarketFeed } from '../market/feed.js';
 import type { Results } from '../results/types.js';
 import { createMarket, resolveSymbols, withSymbolCount } from '../scenario/scenario.js';
 import { renderHlog } from '../metrics/hlog.js';
 import { evaluateGates } from '../gates/evaluate.js';
-import { DEFAULT_GATES } from '../gates/spec.js';
+import { defaultGates } from '../gates/spec.js';
 import type { GateSpec } from '../gates/types.js';
 import type { Registry } from 'prom-client';
 import type { OrderBook } from '../market/book.js';
@@ -13,7 +15,9 @@ import type { TickObserver } from '../pipeline/tick-path.js';
 import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
-import { simulate, type ArmSpec, type SimMarket } from './simulate.js';
+import { simulate, type ArmSpec, type SimMarket, type SimulationOutput } from './simulate.js';
+import { mergeShards, shardIndices } from './shard.js';
+import { runPool } from './pool.js';
 import { runFleet, type FleetSpec } from './fleet.js';
 
 export interface BenchOptions {
@@ -42,6 +46,13 @@ export interface BenchOptions {
   market?: (hostClock: Clock) => Promise<SimMarket<OrderBook> & { close?(): Promise<void> | void; describe?(): Record<string, unknown> }>;
   /** Cached paths to run side by side (default: the scenario's `arms:`, else one `cached` path). */
   arms?: readonly ArmSpec[];
+  /**
+   * Shard the symbols across this many worker threads (`bench --jobs`); results are identical for any value.
+   * Applies to virtual-time runs of the synthetic market without observers or a metrics registry, whose
+   * md_cache.max_symbols (every arm's) is at least the symbol count; other runs use one thread. Default: one
+   * thread, no sharding.
+   */
+  jobs?: number;
   /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
   /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
@@ -61,7 +72,14 @@ export const DEFAULT_WINDOW_MS = 60_000;
  * run still has ~10 windows for its intervals and a long one has 1-minute windows.
  */
 export function defaultWindowMs(durationMs: number): number {
-  return Math.max(1000, Math.min(DEFAULT_WINDOW_MS, Math.round(durationMs / 10 / 1000) * 1000));
+  return Math.max(1000, Math.min(DEFAULT_WINDOW_MS, Math.round(durationMs / 10 / 1000) * 1000), minWindowMs(durationMs));
+}
+
+
+/** A replay feed's warnings (e.g. gaps in its update ids); other feeds have none. */
+function replayWarnings(feed: MarketFeed | undefined): readonly string[] {
+  const w = (feed as { warnings?: unknown } | undefined)?.warnings;
+  return Array.isArray(w) ? (w as string[]) : [];
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchOutput> {
@@ -70,28 +88,50 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const seed = o.seed ?? o.bench.scenario.seed;
   const scenario = o.symbols ? withSymbolCount(o.bench.scenario, o.symbols) : o.bench.scenario;
   const windowMs = Math.min(o.windowMs ?? defaultWindowMs(o.durationMs), o.durationMs);
+  if (Math.ceil(o.durationMs / windowMs) > MAX_WINDOWS) throw new UsageError(`window ${windowMs} ms makes more than ${MAX_WINDOWS} windows in ${o.durationMs} ms; use at least ${minWindowMs(o.durationMs)} ms`);
   const hostClock = new RealClock();
   const live = o.market ? await o.market(hostClock) : undefined;
   const realtime = o.realtime || live !== undefined;
   const clock: Clock = realtime ? new ZeroedClock(hostClock) : new VirtualClock(0);
+  // The .hlog StartTime: the real moment the run's clock started (epoch s) on the real clock; 0 in virtual time (deterministic files).
+  const hlogStartSec = realtime ? wallClockEpochMs() / 1000 : 0;
   const feed = o.feed ?? createMarket(scenario, { seed });
   const market = live ?? feedMarket({ clock, feed, rest: scenario.rest, seed });
   const arms = o.arms ?? o.bench.arms;
-  const sim = await simulate({
-    clock,
-    market,
-    pipeline: o.bench.pipeline,
-    mdCache: o.bench.mdCache,
-    ...(arms && arms.length > 0 ? { arms } : {}),
-    seed,
-    durationMs: o.durationMs,
-    windowMs,
-    onProgress: o.onProgress,
-    registry: o.registry,
-    signal: o.signal,
-    observers: o.observers?.(clock),
-    restWeights: scenario.rest.weights,
-  }).finally(() => live?.close?.());
+  const symbolCount = o.feed ? feed.instruments.length : resolveSymbols(scenario).length;
+  // Sharding is exact only where symbols are independent (see shard.ts): not with an LRU bound below the
+  // symbol count, a shared REST rate limit, or ws_book arms (their books follow the shared feed's timing).
+  const configs = [o.bench.mdCache, ...(arms ?? []).map((a) => a.mdCache)];
+  const independent = configs.every((c) => c.max_symbols >= symbolCount && c.policy !== 'ws_book') && !scenario.rest.rate_limit;
+  const shards = o.jobs !== undefined && !realtime && !o.feed && !o.observers && !o.registry && independent ? shardIndices(symbolCount, o.jobs) : [];
+  let sim: SimulationOutput<OrderBook>;
+  let workers: { jobs: number; shards: number; peakHeapMb: number } | undefined;
+  if (shards.length > 1) {
+    const input = { bench: o.bench, symbols: o.symbols, seed, durationMs: o.durationMs, windowMs, ...(arms && arms.length > 0 ? { arms } : {}) };
+    let done = 0;
+    const { outputs, stats } = await runPool(
+      shards.map((indices) => ({ kind: 'shard' as const, input: { ...input, indices } })),
+      { jobs: o.jobs, onDone: () => o.onProgress?.((o.durationMs * ++done) / shards.length) },
+    );
+    sim = mergeShards(outputs, input);
+    workers = { jobs: o.jobs!, shards: shards.length, peakHeapMb: stats.peakHeapMb };
+  } else {
+    sim = await simulate({
+      clock,
+      market,
+      pipeline: o.bench.pipeline,
+      mdCache: o.bench.mdCache,
+      ...(arms && arms.length > 0 ? { arms } : {}),
+      seed,
+      durationMs: o.durationMs,
+      windowMs,
+      onProgress: o.onProgress,
+      registry: o.registry,
+      signal: o.signal,
+      observers: o.observers?.(clock),
+      restWeights: scenario.rest.weights,
+    }).finally(() => live?.close?.());
+  }
   const resolved: Record<string, unknown> = {
     name: scenario.name,
     description: scenario.description,
@@ -104,10 +144,11 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     md_cache: o.bench.mdCache,
     ...(arms && arms.length > 0 ? { arms: arms.map((a) => ({ name: a.name, md_cache: a.overrides ?? {} })) } : {}),
     ...(scenario.gates !== undefined && scenario.gates !== null ? { gates: scenario.gates } : {}),
+    ...(replayWarnings(o.feed).length > 0 ? { replay_warnings: replayWarnings(o.feed) } : {}),
     ...(live ? { symbol_count: live.symbols.length, symbols: live.symbols, ...live.describe?.() } : {}),
   };
   const results = buildResults({
-    run: { ...o.run, started_at: started, wall_ms: 0, clock: realtime ? 'real' : 'virtual', ...(sim.interrupted ? { interrupted: true } : {}) },
+    run: { ...o.run, started_at: started, wall_ms: 0, clock: realtime ? 'real' : 'virtual', ...(sim.interrupted ? { interrupted: true } : {}), ...(workers ? { shards: workers.shards, worker_peak_heap_mb: workers.peakHeapMb } : {}) },
     scenario: resolved,
     seed,
     durationMs: Math.round(sim.ranMs),
@@ -118,7 +159,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const fleet = o.fleet ?? o.bench.fleet;
   if (fleet && !realtime && !o.signal?.aborted) results.fleet = await runFleet({ bench: o.bench, scenario, seed, durationMs: Math.round(sim.ranMs), windowMs, fleet });
   if (o.gates !== null) {
-    const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? DEFAULT_GATES);
+    const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? defaultGates(scenario.rest.budget?.weight_per_min));
     results.gates = ev.gates;
     results.verdict = ev.verdict;
     for (const a of ev.arms ?? []) {
@@ -127,7 +168,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     }
   }
   const hlogs: Record<string, string> = {};
-  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, 0, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
+  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, hlogStartSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
   results.run.wall_ms = Math.round(hostElapsedMs() - t0);
   return { results, hlogs };
 }

@@ -3,6 +3,7 @@
  * (cached) book differs from the control's (uncached) book: top of book in ticks, depth levels, staleness.
  */
 import type { OrderBook } from '../market/book.js';
+import { ticksToPrice } from '../market/ticks.js';
 import { createHistogram, recordScaled, summarize, type Histogram } from '../metrics/hdr.js';
 import type { Fetched } from '../pipeline/fetch-md.js';
 import type { Tick, TickObserver } from '../pipeline/tick-path.js';
@@ -88,6 +89,7 @@ export class DivergenceTracker {
     if (tobTicks > 0 && this.keepWorst > 0 && (this.worst.length < this.keepWorst || tobTicks > this.worst[this.worst.length - 1]!.tob_mismatch_ticks)) {
       this.worst.push({
         symbol: tick.symbol,
+        tick_size: ticksToPrice(1, c.tick),
         at_ms: Math.round(tick.scheduledAt * 1000) / 1000,
         tob_mismatch_ticks: tobTicks,
         depth_mismatches: depthMismatches,

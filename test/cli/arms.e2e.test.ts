@@ -29,7 +29,7 @@ describe('mdcache bench with arms (child process)', () => {
     expect(res.paths.ttl400.ticks).toBe(res.paths.uncached.ticks);
     expect(res.arms.map((a: { name: string }) => a.name)).toEqual(['ttl100', 'ttl400']);
     for (const a of res.arms) expect(['pass', 'fail', 'inconclusive']).toContain(a.verdict);
-    expect(res.gates.filter((g: { arm?: string }) => g.arm === 'ttl400')).toHaveLength(4);
+    expect(res.gates.filter((g: { arm?: string }) => g.arm === 'ttl400')).toHaveLength(7); // the seed's four + three warn gates
     expect(r.code).toBe(res.verdict === 'pass' ? 0 : 1);
     expect(r.out).toMatch(/arms \(same workload; cached = ttl100\)/);
     expect(r.out).toMatch(/ttl400: hit_ratio >= 0.7/);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { VirtualClock, RealClock, abortError } from '../../src/core/clock.js';
+import { VirtualClock, abortError } from '../../src/core/clock.js';
 
 describe('VirtualClock', () => {
   it('starts at the given time and only moves when advanced', async () => {
@@ -204,32 +204,6 @@ describe('VirtualClock', () => {
     await expect(c.advance(10)).rejects.toThrow('boom');
     await c.advance(10);
     expect(log).toEqual([6]);
-  });
-});
-
-describe('RealClock', () => {
-  it('now() is monotonic and sleep waits about the asked time', async () => {
-    const c = new RealClock();
-    const t0 = c.now();
-    await c.sleep(5);
-    expect(c.now()).toBeGreaterThanOrEqual(t0 + 4);
-  });
-
-  it('sleep aborts with the signal reason', async () => {
-    const c = new RealClock();
-    const ac = new AbortController();
-    const p = c.sleep(10_000, ac.signal);
-    ac.abort(new Error('cancelled'));
-    await expect(p).rejects.toThrow('cancelled');
-  });
-
-  it('clearTimeout cancels', async () => {
-    const c = new RealClock();
-    let fired = false;
-    const h = c.setTimeout(() => (fired = true), 1);
-    c.clearTimeout(h);
-    await c.sleep(5);
-    expect(fired).toBe(false);
   });
 });
 

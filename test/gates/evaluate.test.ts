@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { DEFAULT_GATES, ROLLBACK_GATES } from '../../src/gates/spec.js';
+import { ERROR_DEFAULT_GATES as DEFAULT_GATES, ROLLBACK_GATES } from '../../src/gates/spec.js';
 import { decide, evaluateGate, evaluateGates, verdictOf } from '../../src/gates/evaluate.js';
 import type { GateSpec } from '../../src/gates/types.js';
 import type { Results } from '../../src/results/types.js';
@@ -41,7 +41,7 @@ describe('decide: the interval must clear the threshold', () => {
 
 describe('default gates on the fixtures', () => {
   it('all pass on results-pass.json, with intervals around the value that clear the threshold', () => {
-    const ev = evaluateGates(fixture('pass'));
+    const ev = evaluateGates(fixture('pass'), DEFAULT_GATES);
     expect(ev.verdict).toBe('pass');
     expect(ev.gates.map((g) => g.name)).toEqual(DEFAULT_GATES.map((g) => g.name));
     for (const g of ev.gates) {
@@ -62,7 +62,7 @@ describe('default gates on the fixtures', () => {
   });
 
   it('all fail on results-fail.json: the whole interval misses', () => {
-    const ev = evaluateGates(fixture('fail'));
+    const ev = evaluateGates(fixture('fail'), DEFAULT_GATES);
     expect(ev.verdict).toBe('fail');
     expect(ev.gates.map((g) => g.status)).toEqual(['fail', 'fail', 'fail', 'fail']);
     const g = byName(fixture('fail'));
@@ -73,7 +73,7 @@ describe('default gates on the fixtures', () => {
   });
 
   it('all inconclusive on results-inconclusive.json: each interval straddles its threshold', () => {
-    const ev = evaluateGates(fixture('inconclusive'));
+    const ev = evaluateGates(fixture('inconclusive'), DEFAULT_GATES);
     expect(ev.verdict).toBe('inconclusive');
     for (const g of ev.gates) {
       expect(g.status).toBe('inconclusive');
@@ -83,8 +83,8 @@ describe('default gates on the fixtures', () => {
   });
 
   it('is deterministic (seeded bootstrap) and the seed option changes the interval slightly', () => {
-    const a = evaluateGates(fixture('inconclusive'));
-    const b = evaluateGates(fixture('inconclusive'));
+    const a = evaluateGates(fixture('inconclusive'), DEFAULT_GATES);
+    const b = evaluateGates(fixture('inconclusive'), DEFAULT_GATES);
     expect(a).toEqual(b);
     const c = evaluateGates(fixture('inconclusive'), DEFAULT_GATES, { seed: 'other' });
     expect(c.gates.map((g) => g.ci)).not.toEqual(a.gates.map((g) => g.ci));
@@ -92,7 +92,7 @@ describe('default gates on the fixtures', () => {
   });
 
   it('with fewer than 5 windows every interval gate is inconclusive and says why', () => {
-    const ev = evaluateGates(fixture('short'));
+    const ev = evaluateGates(fixture('short'), DEFAULT_GATES);
     expect(ev.verdict).toBe('inconclusive');
     for (const g of ev.gates) {
       expect(g.status).toBe('inconclusive');

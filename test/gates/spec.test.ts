@@ -104,7 +104,15 @@ gates:
   it('requires a gates: list in a gates file and accepts other top-level keys (a scenario)', () => {
     expect(problems('name: x\n')).toEqual(["gates: missing; the file must hold a top-level 'gates:' list"]);
     expect(problems('gates: 5\n')).toEqual(['gates: expected a list, got 5']);
-    expect(parse('name: steady\nseed: 1\ngates: []\n')).toEqual([]);
+    expect(parse('name: steady\nseed: 1\ngates: [{ metric: cached.cache.hit_ratio, op: ">=", value: 0.5 }]\n')).toHaveLength(1);
+  });
+
+  it('an empty gates: list is refused (it would pass with nothing checked); gates: null is a missing list', () => {
+    expect(problems('gates: []\n')).toEqual(['gates: is empty: no gate would be checked; omit it for the default gates, or run with --no-gate to evaluate none']);
+    expect(problems('gates:\n')).toEqual(["gates: missing; the file must hold a top-level 'gates:' list"]);
+    const r = new Reader();
+    expect(readGates(r, [], 'canary.rollback_gates', [], { allowEmpty: true })).toEqual([]);
+    expect(r.ok).toBe(true);
   });
 
   it('readGates works inside another loader (Reader shared) and returns undefined when absent', () => {
@@ -121,7 +129,7 @@ gates:
     expect(back).toEqual([...DEFAULT_GATES, ...ROLLBACK_GATES]);
     const resolved = readGates(r, DEFAULT_GATES.map((g) => ({ ...g })), 'g');
     expect(resolved).toEqual([...DEFAULT_GATES]);
-    expect(gatesFromScenario({ name: 'x' })).toBe(DEFAULT_GATES);
+    expect(gatesFromScenario({ name: 'x' })).toEqual(DEFAULT_GATES);
     expect(gatesFromScenario({ gates: ['cached.ticks > 5'] })).toEqual([{ kind: 'absolute', metric: 'cached.ticks', op: '>', value: 5 }]);
     expect(() => gatesFromScenario({ gates: ['cached.nope > 5'] })).toThrow(ConfigError);
   });

@@ -48,6 +48,41 @@ export function start(args: string[], cwd: string, children?: Set<ChildProcess>)
   };
 }
 
+/**
+ * Resolves with the first match of `re` in the child's stderr (or stdout), checked on each chunk it writes — an
+ * event, not a polling loop; rejects when the child exits first or after `timeoutMs`.
+ */
+export function waitForOutput(r: Running, re: RegExp, opts: { stream?: 'err' | 'out'; timeoutMs?: number } = {}): Promise<RegExpExecArray> {
+  const stream = opts.stream === 'out' ? r.child.stdout! : r.child.stderr!;
+  const text = (): string => (opts.stream === 'out' ? r.out : r.err);
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      stream.off('data', check);
+      r.child.off('close', closed);
+      clearTimeout(timer);
+    };
+    const check = (): void => {
+      // 'data' listeners run in order: the helper's own (which appends to r.out/r.err) was added first.
+      const m = re.exec(text());
+      if (m) {
+        done();
+        resolve(m);
+      }
+    };
+    const closed = (): void => {
+      done();
+      reject(new Error(`the process exited before printing ${re}; stderr: ${r.err}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no ${re} within ${opts.timeoutMs ?? 30_000} ms; stderr: ${r.err}`));
+    }, opts.timeoutMs ?? 30_000);
+    stream.on('data', check);
+    r.child.on('close', closed);
+    check();
+  });
+}
+
 /** The newest mtime of files ending in `ext` under a directory (ms). */
 function newest(d: string, ext: string): number {
   let t = 0;

@@ -84,6 +84,7 @@ describe('mdcache record (CLI) → bench --source replay / shadow', () => {
       for (const i of [1, 2]) {
         const r = await start(args(i), dir).exited;
         expect(r.code, r.err).toBe(0);
+        expect(r.out.split('\n')[0]).toMatch(args(i).includes('shadow') ? /^mdcache shadow: / : /^mdcache bench: /); // the terminal heading names the command
         const res = JSON.parse(readFileSync(join(dir, `${args(i).includes('shadow') ? 's' : 'b'}${i}`, 'results.json'), 'utf8')) as Record<string, unknown>;
         delete res.run;
         out.push(res);

@@ -14,7 +14,7 @@ import { DashboardCursorSync, ThresholdsMode, VariableHide, VariableRefresh, Var
 import { MDCache } from '../../src/cache/md-cache.js';
 import { mdCacheConfig } from '../../src/config/md-cache.js';
 import { VirtualClock } from '../../src/core/clock.js';
-import { DEFAULT_GATES, ROLLBACK_GATES, loadGatesFile } from '../../src/gates/spec.js';
+import { ERROR_DEFAULT_GATES as DEFAULT_GATES, ROLLBACK_GATES, loadGatesFile } from '../../src/gates/spec.js';
 import { alertRules } from '../../src/ops/alerts.js';
 import { grafanaDashboard } from '../../src/ops/grafana.js';
 import { shadowMetrics } from '../../src/sim/shadow-metrics.js';

@@ -114,15 +114,17 @@ describe('parseProdConfig', () => {
     expect(parseProdConfig({ canary: { step_duration: '1h30m' } }).canary.step_duration_ms).toBe(90 * 60_000);
   });
 
-  it('steps: increasing, in (0, 100], ending at 100; a comma string works too', () => {
+  it('steps: increasing whole percentages in [1, 100], ending at 100; a comma string works too', () => {
     expect(parseProdConfig({ canary: { steps: '5, 25,100' } }).canary.steps).toEqual([5, 25, 100]);
     expect(parseProdConfig({ canary: { steps: [100] } }).canary.steps).toEqual([100]);
     expect(problems({ canary: { steps: [10, 50] } })).toEqual(['canary.steps: 10,50 must end at 100 (full rollout)']);
     expect(problems({ canary: { steps: [10, 10, 100] } })).toEqual(['canary.steps: 10,10,100 must increase strictly, e.g. 10,50,100']);
-    expect(problems({ canary: { steps: [0, 100] } })).toEqual(['canary.steps: 0 is not a traffic share; use percentages in (0, 100], e.g. 10,50,100']);
-    expect(problems({ canary: { steps: [50, 150] } })).toEqual(['canary.steps: 150 is not a traffic share; use percentages in (0, 100], e.g. 10,50,100']);
-    expect(problems({ canary: { steps: ['ten', 100] } })).toEqual(["canary.steps: 'ten' is not a traffic share; use percentages in (0, 100], e.g. 10,50,100"]);
+    expect(problems({ canary: { steps: [0, 100] } })).toEqual(['canary.steps: 0 is not a traffic share; use whole percentages in [1, 100], e.g. 10,50,100']);
+    expect(problems({ canary: { steps: [50, 150] } })).toEqual(['canary.steps: 150 is not a traffic share; use whole percentages in [1, 100], e.g. 10,50,100']);
+    expect(problems({ canary: { steps: ['ten', 100] } })).toEqual(["canary.steps: 'ten' is not a traffic share; use whole percentages in [1, 100], e.g. 10,50,100"]);
     expect(problems({ canary: { steps: [] } })).toEqual(['canary.steps: needs at least one step, e.g. 10,50,100']);
+    // Shares are whole percentages: 0.5 % is refused (defect #15.14).
+    expect(problems({ canary: { steps: [0.5, 100] } })).toEqual(['canary.steps: 0.5 is not a traffic share; use whole percentages in [1, 100], e.g. 10,50,100']);
     expect(problems({ canary: { steps: { a: 1 } } })).toEqual(['canary.steps: expected a list, got an object']);
   });
 

@@ -43,8 +43,9 @@ describe('mdcache gate', () => {
     expect(f.code).toBe(1);
     expect(f.out).toContain('✗ fail');
     const x = parseXml(readFileSync(join(dir, 'out', 'junit.xml'), 'utf8'));
-    expect(findAll(x, 'testcase')).toHaveLength(4);
+    expect(findAll(x, 'testcase')).toHaveLength(7); // the seed's four + three warn gates
     expect(findAll(x, 'failure')).toHaveLength(4);
+    expect(findAll(x, 'skipped')).toHaveLength(3); // warn gates that did not pass
     const i = run(['gate', 'results-inconclusive.json']);
     expect(i.code).toBe(1);
     expect(i.out).toContain('verdict: INCONCLUSIVE');

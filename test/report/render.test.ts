@@ -7,7 +7,7 @@ import { renderCompareMarkdown, renderCompareTerminal } from '../../src/report/c
 import { compareResults } from '../../src/gates/compare.js';
 import { evaluateGates } from '../../src/gates/evaluate.js';
 import { niceTicks } from '../../src/report/svg.js';
-import { fmtInterval, fmtMs, fmtRatio, fmtThreshold } from '../../src/report/format.js';
+import { keepUnitsTogether, fmtInterval, fmtMs, fmtRatio, fmtThreshold } from '../../src/report/format.js';
 import { fixture } from '../gates/helpers.js';
 import { findAll, parseXml } from './xml.js';
 
@@ -18,7 +18,7 @@ describe('markdown report', () => {
     const md = renderMarkdownReport(fixture('fail'));
     const heads = md.split('\n').filter((l) => l.startsWith('#'));
     expect(heads).toEqual(['# mdcache bench: volatile', '## ❌ FAIL', '## Gates', '## Latency: uncached vs cached', '## Cache behaviour', '## REST cost', '## Charts', '## Reproduce']);
-    expect(md).toContain('**Verdict: fail** — 4 gate(s): 0 passed, 4 failed, 0 inconclusive');
+    expect(md).toContain('**Verdict: fail** — 4 gate(s): 0 passed, 4 failed, 0 inconclusive; 3 warn gate(s): 3 ⚠️ warning(s)');
     expect(md).toContain('mdcache bench --scenario scenarios/volatile.yaml --seed 202 --duration 30m --out reports/fail');
     for (const f of Object.values(CHART_FILES)) expect(md).toContain(`](./${f})`);
   });
@@ -28,8 +28,9 @@ describe('markdown report', () => {
     const ev = evaluateGates(r);
     const md = renderMarkdownReport(r, { evaluation: ev });
     expect(md).toMatch(/^## ⚠️ INCONCLUSIVE$/m);
+    expect(md).toMatch(/\| ⚠️ \| tob_error p99 <= 2 ticks _\(warn\)_<br><sub>`cached\.cache\.tob_error_ticks\.p99`<\/sub> \| 3\.00 ticks \| .* \| warn: fail \|/);
     const hit = ev.gates[0]!;
-    expect(md).toContain(`| ⚠️ | hit_ratio >= 0.7<br><sub>\`cached.cache.hit_ratio\`</sub> | ${fmtRatio(hit.value)} | ${fmtInterval(hit.ci, 'ratio')} | >= 70 % | inconclusive |`);
+    expect(md).toContain(keepUnitsTogether(`| ⚠️ | hit_ratio >= 0.7<br><sub>\`cached.cache.hit_ratio\`</sub> | ${fmtRatio(hit.value)} | ${fmtInterval(hit.ci, 'ratio')} | >= 70 % | inconclusive |`));
     expect(md).toMatch(/\| tick_total p95 <= 130 ms<br><sub>`cached\.tick_total_ms\.p95`<\/sub> \| [\d.]+ ms \| \[[\d.]+, [\d.]+\] ms \| <= 130 ms \| inconclusive \|/);
     expect(md).toContain('`uncached.fetch_md_ms.p95 − cached.fetch_md_ms.p95`');
   });
@@ -37,10 +38,10 @@ describe('markdown report', () => {
   it('covers the cache behaviour: ratios, refreshes, invalidations, staleness, top-of-book error', () => {
     const md = renderMarkdownReport(fixture('pass'));
     expect(md).toContain('| Hit ratio | Fresh | Stale | Miss | Gets | Refreshes | Refresh failures | Evictions |');
-    expect(md).toMatch(/\| `ttl` \| [\d,]+ \| [\d.]+ % \|/);
+    expect(md).toMatch(/\| `ttl` \| [\d,]+ \| [\d.]+\u00a0% \|/);
     expect(md).toContain('| staleness (ms): age of the book served | 42.0 | 88.0 | 97.0 | 140 | 380 | 920 |');
     expect(md).toContain('| top-of-book error (exchange ticks) |');
-    expect(md).toMatch(/\| fetch_md p95 \| [\d.]+ \| [\d.]+ \| -[\d.]+ ms \(-[\d.]+ %\) \|/);
+    expect(md).toMatch(/\| fetch_md p95 \| [\d.]+ \| [\d.]+ \| -[\d.]+ ms \(-[\d.]+\u00a0%\) \|/);
   });
 
   it('uses the stored gates when the results carry them, and the step summary is shorter', () => {
@@ -124,11 +125,16 @@ describe('JUnit', () => {
       const root = parseXml(xml);
       expect(root.name).toBe('testsuites');
       const cases = findAll(root, 'testcase');
-      expect(cases.map((c) => c.attrs.name)).toEqual(['hit_ratio &gt;= 0.7', 'fetch_md p95 improvement &gt;= 20 ms', 'tick_total p95 &lt;= 130 ms', 'deadline_miss &lt; 2 %']);
+      expect(cases.map((c) => c.attrs.name).slice(0, 4)).toEqual(['hit_ratio &gt;= 0.7', 'fetch_md p95 improvement &gt;= 20 ms', 'tick_total p95 &lt;= 130 ms', 'deadline_miss &lt; 2 %']);
       const f = findAll(root, 'failure');
       expect(f).toHaveLength(failures);
       expect(root.attrs.failures).toBe(String(failures));
-      expect(root.attrs.tests).toBe('4');
+      // the seed's four (error) plus the three default warn gates; a warn gate that did not pass is <skipped>
+      expect(root.attrs.tests).toBe('7');
+      const warned = cases.filter((c) => findAll(c, 'skipped').length > 0);
+      expect(root.attrs.skipped).toBe(String(warned.length));
+      for (const c of warned) expect(findAll(c, 'skipped')[0]!.attrs.message).toMatch(/^warning \(warn gate (fail|inconclusive); does not change the verdict\): /);
+      expect(warned.length).toBeGreaterThan(0);
       if (name !== 'pass') for (const x of f) expect(x.attrs.type).toBe(`gate.${name}`);
       expect(findAll(root, 'property').find((p) => p.attrs.name === 'verdict')!.attrs.value).toBe(name);
     }
@@ -157,8 +163,9 @@ describe('compare renderers', () => {
   it('prints ~ for non-significant changes and the change with % otherwise', () => {
     const cmp = compareResults(fixture('pass'), fixture('fail'));
     const md = renderCompareMarkdown(cmp, { a: 'a.json', b: 'b.json' });
-    expect(md).toMatch(/\| cached \| fetch_md p95 \| [\d.]+ ms \| [\d.]+ ms \| \+[\d.]+ ms \(\+[\d.]+ %\) \| p=\S+ n=30\+30 \| ❌ worse \|/);
-    expect(md).toMatch(/\| cached \| hit ratio \| [\d.]+ % \| [\d.]+ % \| -[\d.]+ pp \(-[\d.]+ %\) \|/);
+    expect(md).toMatch(/\| cached \| fetch_md p95 \| [\d.]+ ms \| [\d.]+ ms \| \+[\d.]+ ms \(\+[\d.]+\u00a0%\) \| p=\S+ n=30\+30 \| ❌ worse \|/);
+    expect(md).toMatch(/\| cached \| hit ratio \| [\d.]+\u00a0% \| [\d.]+\u00a0% \| -[\d.]+\u00a0pp \(-[\d.]+\u00a0%\) \|/);
+    expect(md).not.toMatch(/\d (%|pp)/); // a number and its unit never wrap apart
     const same = renderCompareMarkdown(compareResults(fixture('pass'), fixture('pass')), { a: 'a', b: 'b' });
     expect(same.split('\n').filter((l) => l.startsWith('| cached') || l.startsWith('| uncached')).every((l) => l.includes('| ~ |'))).toBe(true);
     const t = renderCompareTerminal(cmp, { a: 'a.json', b: 'b.json' }, { color: false });

@@ -6,7 +6,7 @@ import { loadBenchScenario, parseBenchScenario, type BenchScenario } from '../..
 import { runBench, type BenchOutput } from '../../src/sim/bench.js';
 import { armsFromPolicies, mergeRaw, readArms } from '../../src/sim/arms.js';
 import { evaluateGates } from '../../src/gates/evaluate.js';
-import { DEFAULT_GATES, expandGatesForArms, readGates } from '../../src/gates/spec.js';
+import { DEFAULT_GATES, ERROR_DEFAULT_GATES, expandGatesForArms, readGates } from '../../src/gates/spec.js';
 import { pathWindows } from '../../src/results/types.js';
 import { renderMarkdownReport } from '../../src/report/markdown.js';
 import { renderTerminalSummary } from '../../src/report/terminal.js';
@@ -64,7 +64,7 @@ describe('arms: reading and validation', () => {
   });
 
   it('default gates apply to each arm; gates on uncached or on one arm stay single', () => {
-    const g = expandGatesForArms([...DEFAULT_GATES, { kind: 'absolute', metric: 'b.cache.hit_ratio', op: '>=', value: 0.5 }, { kind: 'absolute', metric: 'uncached.ticks', op: '>', value: 0 }], ['a', 'b']);
+    const g = expandGatesForArms([...ERROR_DEFAULT_GATES, { kind: 'absolute', metric: 'b.cache.hit_ratio', op: '>=', value: 0.5 }, { kind: 'absolute', metric: 'uncached.ticks', op: '>', value: 0 }], ['a', 'b']);
     expect(g.map((x) => `${x.name ?? ''}|${x.metric}|${x.arm ?? ''}`)).toEqual([
       'a: hit_ratio >= 0.7|a.cache.hit_ratio|a',
       'b: hit_ratio >= 0.7|b.cache.hit_ratio|b',

@@ -33,6 +33,9 @@ const summary = (r: Results) => ({
   fetch_p99: r.paths.cached.fetch_md_ms.p99,
   staleness_p99: r.paths.cached.cache!.staleness_ms.p99,
   hit_ratio: r.paths.cached.cache!.hit_ratio,
+  rest_weight_per_min: r.paths.cached.rest?.weight_per_min.mean,
+  rest_weight: r.paths.cached.rest?.weight,
+  uncached_rest_weight_per_min: r.paths.uncached.rest?.weight_per_min.mean,
 });
 
 describe('the ci scenario gate', () => {
@@ -45,7 +48,7 @@ describe('the ci scenario gate', () => {
     const r = results.none!;
     expect(summary(r).failed).toEqual([]);
     expect(r.verdict).toBe('pass');
-    expect(r.gates!.map((g) => g.metric)).toEqual(expect.arrayContaining(['cached.cache.refreshes_per_tick', 'cached.fetch_md_ms.p99', 'cached.cache.staleness_ms.p99', 'cached.cache.hit_ratio']));
+    expect(r.gates!.map((g) => g.metric)).toEqual(expect.arrayContaining(['cached.cache.refreshes_per_tick', 'cached.rest.weight_per_min.mean', 'cached.fetch_md_ms.p99', 'cached.cache.staleness_ms.p99', 'cached.cache.hit_ratio']));
     // the scenario exercises what it claims: several symbols, REST errors, faults
     expect(r.scenario.symbol_count).toBeGreaterThanOrEqual(4);
     expect(r.paths.cached.cache!.refresh_failures).toBeGreaterThan(0);
@@ -53,7 +56,7 @@ describe('the ci scenario gate', () => {
   });
 
   const expected: Record<Exclude<Breakage, 'none'>, string[]> = {
-    'no-single-flight': ['cached.cache.refreshes_per_tick'],
+    'no-single-flight': ['cached.cache.refreshes_per_tick', 'cached.rest.weight_per_min.mean'],
     'slow-refresh': ['cached.fetch_md_ms.p99', 'cached.cache.staleness_ms.p99'],
     'no-stale-while-refresh': ['cached.cache.hit_ratio'],
   };
@@ -69,6 +72,7 @@ describe('the ci scenario gate', () => {
   it('the breakages are what they claim, measured against the real cache', () => {
     const real = summary(results.none!);
     expect(summary(results['no-single-flight']!).refreshes_per_tick! - real.refreshes_per_tick!).toBeGreaterThan(0.9); // ~ one extra refresh per get
+    expect(summary(results['no-single-flight']!).rest_weight_per_min!).toBeGreaterThan(2 * real.rest_weight_per_min!);
     expect(summary(results['slow-refresh']!).fetch_p99 - real.fetch_p99).toBeGreaterThan(30);
     expect(summary(results['no-stale-while-refresh']!).hit_ratio).toBeLessThan(real.hit_ratio - 0.3);
   });

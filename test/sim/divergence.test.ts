@@ -88,6 +88,7 @@ describe('DivergenceTracker', () => {
     expect(r.worst).toEqual([
       {
         symbol: 'BTCUSDT',
+        tick_size: '0.01',
         at_ms: 1999.5,
         tob_mismatch_ticks: 3,
         depth_mismatches: 5,

@@ -10,11 +10,13 @@ import { RealClock, wallClockIso } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { openReplay } from '../../market/jsonl.js';
-import { ensureOutputDir } from '../../io/atomic.js';
+import { checkOutputFile, ensureOutputDir } from '../../io/atomic.js';
 import { loadGatesFile } from '../../gates/spec.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
+import { checkRunLength } from '../limits.js';
 import { armsFromPolicies } from '../../sim/arms.js';
+import { defaultJobs } from '../../sim/pool.js';
 import { FLEET_SHARED_DEFAULTS, MAX_PROCESSES } from '../../sim/fleet-config.js';
 import { binanceMarketFactory, symbolsFlag } from '../../net/bench-source.js';
 import { durationFlag, intFlag } from '../options.js';
@@ -41,6 +43,7 @@ interface BenchFlags {
   source: string;
   window?: number;
   policies?: string[];
+  jobs?: number;
   processes?: number;
 }
 
@@ -70,12 +73,27 @@ function reproduceCommand(f: BenchFlags, durationMs: number, seed: number): stri
   return parts.join(' ');
 }
 
+/** Flag combinations that make no sense: exit 2 naming the conflict (before anything is loaded or run). */
+export function checkBenchFlags(f: Pick<BenchFlags, 'source' | 'symbols' | 'restUrl' | 'wsUrl' | 'junit' | 'gate' | 'realtime'>): void {
+  const binance = f.source === 'binance';
+  const replay = f.source.startsWith('replay:');
+  if (!binance && !replay && f.source !== 'synthetic') throw new UsageError(`--source: invalid value '${f.source}', use synthetic, replay:FILE.jsonl or binance`);
+  if (!binance) {
+    for (const [flag, v] of [['--rest-url', f.restUrl], ['--ws-url', f.wsUrl]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} only applies to --source binance (the source is ${f.source})`);
+    }
+    if (Array.isArray(f.symbols)) throw new UsageError('--symbols: a symbol list needs --source binance; synthetic and replay sources take a count');
+  }
+  if (replay && f.symbols !== undefined) throw new UsageError(`--symbols conflicts with --source ${f.source}: a replay's symbols are the file's`);
+  if (f.junit !== undefined && !f.gate) throw new UsageError('--junit conflicts with --no-gate: the JUnit file has one testcase per gate, and --no-gate evaluates none');
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('compare the uncached and the cached fetch path on the same seeded workload; exit 1 when a gate does not pass')
     .option('--scenario <name|file>', 'shipped scenario name or a YAML file', 'baseline')
-    .option('--duration <d>', "simulated run length, e.g. 90s, 30m, 1h (default: the scenario's duration, else 30m)", durationFlag('--duration'))
+    .option('--duration <d>', "simulated run length, e.g. 90s, 30m, 1h; at most 24h (default: a replay's length, else the scenario's duration, else 30m)", durationFlag('--duration'))
     .option('--seed <n>', "seed (default: the scenario's)", intFlag('--seed', 0, Number.MAX_SAFE_INTEGER))
     .option('--symbols <n|list>', 'override the number of symbols; with --source binance: a comma-separated list (BTCUSDT,ETHUSDT)', symbolsFlag)
     .option('--source <src>', 'market source: synthetic, replay:FILE.jsonl (from mdcache generate), or binance (a live exchange: --rest-url, --ws-url, real time)', 'synthetic')
@@ -87,6 +105,7 @@ export function registerBench(program: Command): void {
     .option('--no-progress', 'no progress bar (it only shows when stderr is a TTY anyway)')
     .option('--no-gate', 'do not evaluate gates (exit 0 whatever the numbers)')
     .option('--policies <list>', "run one cached path (arm) per cache policy on the same workload, e.g. ttl,refresh_ahead,ws_book (overrides the scenario's arms:)", listFlag)
+    .option('--jobs <n>', 'worker threads to shard the symbols across (default: the number of cores); results are identical for any value', intFlag('--jobs', 1, 1024))
     .option('--gates <file>', "YAML file with a gates: list (default: the scenario's gates, else the defaults)")
     .option('--junit <file>', 'also write JUnit XML, one testcase per gate')
     .option('--processes <n>', "simulate a fleet of n processes on the same symbols, with and without a shared (L2) tier (overrides the scenario's fleet.processes; virtual time)", intFlag('--processes', 1, MAX_PROCESSES))
@@ -96,32 +115,35 @@ export function registerBench(program: Command): void {
       '\nExamples:\n  $ mdcache bench --duration 30m\n  $ mdcache bench --scenario flaky-ws --duration 10m --seed 7 --out reports/flaky\n  $ mdcache bench --scenario many-symbols --symbols 1000 --no-gate --json > results.json',
     )
     .action(async (f: BenchFlags) => {
+      checkBenchFlags(f);
       const bench = loadBenchScenario(f.scenario);
       if (f.policies) bench.arms = armsFromPolicies(f.policies, bench.mdCacheRaw);
       if (f.processes !== undefined) bench.fleet = { processes: f.processes, shared: bench.fleet?.shared ?? { ...FLEET_SHARED_DEFAULTS } };
       if (bench.fleet && (f.realtime || f.source === 'binance')) throw new UsageError('--processes / fleet: the fleet is simulated in virtual time; real processes (--source binance with N workers) are not supported yet');
       const gates = f.gates ? loadGatesFile(f.gates, bench.arms?.map((a) => a.name)) : undefined;
       const seed = f.seed ?? bench.scenario.seed;
-      const durationMs = f.duration ?? bench.scenario.duration_ms ?? 30 * 60_000;
       const windowMs = f.window;
-      if (windowMs !== undefined && windowMs > durationMs) throw new UsageError(`--window: ${formatDuration(windowMs)} is longer than the run (${formatDuration(durationMs)})`);
       let feed;
       let market;
       if (f.source === 'binance') market = binanceMarketFactory({ ...f, restTimeoutMs: bench.scenario.rest.timeout_ms, silenceMs: bench.mdCache.invalidate_on_ws_gap_ms });
-      else if (Array.isArray(f.symbols)) throw new UsageError('--symbols: a symbol list needs --source binance; synthetic and replay sources take a count');
       if (f.source.startsWith('replay:')) feed = openReplay(f.source.slice('replay:'.length));
-      else if (f.source !== 'synthetic' && f.source !== 'binance') throw new UsageError(`--source: invalid value '${f.source}', use synthetic, replay:FILE.jsonl or binance`);
-      if ((f.realtime || market) && durationMs > 60 * 60_000) throw new UsageError(`--duration: ${formatDuration(durationMs)} on the real clock is too long; use at most 1h with --realtime (virtual time runs 30m in seconds)`);
+      // A replay runs for its recording's length by default, and never longer (past its end the market would stand still).
+      const durationMs = f.duration ?? feed?.header.duration_ms ?? bench.scenario.duration_ms ?? 30 * 60_000;
+      if (feed && durationMs > feed.header.duration_ms) throw new UsageError(`--duration: ${formatDuration(durationMs)} is longer than the replay (${formatDuration(feed.header.duration_ms)} recorded in ${f.source.slice('replay:'.length)}); use --duration ${formatDuration(feed.header.duration_ms)} or less`);
+      for (const w of feed?.warnings ?? []) process.stderr.write(`mdcache bench: warning: replay ${f.source.slice('replay:'.length)}: ${w}\n`);
+      checkRunLength(durationMs, windowMs, Boolean(f.realtime || market));
+      if (f.junit) checkOutputFile('--junit', f.junit);
 
       const id = runId(bench.scenario.name, seed);
       const outDir = f.out ?? join('reports', id);
-      ensureOutputDir(outDir);
+      const removeIfEmpty = ensureOutputDir(outDir);
       const host = new RealClock();
       let peakHeap = 0;
       const progress = progressBar(`bench ${bench.scenario.name}`, durationMs, () => host.now(), f.progress);
       const stop = stopOnSignals((sig) => process.stderr.write(`\n${sig}: stopping; writing the results of what ran...\n`));
       if (f.realtime || market) process.stderr.write(`mdcache bench: running ${bench.scenario.name} for ${formatDuration(durationMs)} on the real clock (Ctrl-C stops it and writes what ran)\n`);
-      const { results, hlogs } = await runBench({
+      else if (durationMs >= 60 * 60_000) process.stderr.write(`mdcache bench: simulating ${formatDuration(durationMs)} of ${bench.scenario.name} (Ctrl-C stops it and writes what ran)\n`);
+      const ran = await runBench({
         signal: stop.signal,
         bench,
         durationMs,
@@ -131,18 +153,29 @@ export function registerBench(program: Command): void {
         market,
         windowMs,
         feed,
+        jobs: f.jobs ?? defaultJobs(),
         gates: f.gate ? gates : null,
         run: { id, command: reproduceCommand(f, durationMs, seed), version: VERSION, host: hostname() },
         onProgress: (t) => {
           peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
           progress.update(t);
         },
+      }).catch((err: unknown) => {
+        stop.dispose();
+        removeIfEmpty();
+        throw err;
       });
+      const { results, hlogs } = ran;
       progress.done();
       results.run.peak_heap_mb = Math.round(Math.max(peakHeap, process.memoryUsage().heapUsed) / 1e5) / 10;
 
-      stop.dispose();
-      writeRunOutput(results, hlogs, { outDir, json: f.json, junit: f.junit });
+      // The signal handlers stay installed while the files are written: a signal then waits for the (synchronous)
+      // write phase to end instead of killing the process half-way through the set of files.
+      try {
+        writeRunOutput(results, hlogs, { outDir, json: f.json, junit: f.junit });
+      } finally {
+        stop.dispose();
+      }
       // A stopped bench never passes a gate: its figures cover only part of the run.
       if (results.run.interrupted && f.gate) throw new ExitCode(EXIT.gate, `mdcache: interrupted after ${formatDuration(results.duration_ms)} of ${formatDuration(durationMs)}; the results cover what ran and are not a pass`);
       exitOnVerdict(results);

@@ -10,6 +10,7 @@ import { formatDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import { ensureOutputDir, writeFileAtomic } from '../../io/atomic.js';
 import { loadProdConfig, validateSteps } from '../../ops/prod-config.js';
+import { checkCanaryLength } from '../limits.js';
 import { runCanary } from '../../ops/canary.js';
 import { renderCanaryCharts, renderCanaryMarkdown } from '../../report/canary.js';
 import { appendStepSummary } from '../../report/github.js';
@@ -47,7 +48,7 @@ export function registerCanary(program: Command): void {
     .command('canary')
     .description('staged rollout of the cache (e.g. 10 % → 50 % → 100 % of symbols) with rollback conditions per step; exit 0 promoted, 1 rolled back/halted')
     .requiredOption('--config <file>', 'operations config (see examples/prod.yaml)')
-    .option('--steps <list>', 'traffic shares in percent, increasing, ending at 100 (default: canary.steps, 10,50,100)', stepsFlag)
+    .option('--steps <list>', 'traffic shares in whole percent, increasing, ending at 100 (default: canary.steps, 10,50,100)', stepsFlag)
     .option('--step-duration <d>', 'length of each step (default: canary.step_duration, 10m)', durationFlag('--step-duration'))
     .option('--out <dir>', 'output directory (default: reports/<run-id>/)')
     .option('--realtime', 'run on the real clock')
@@ -59,13 +60,15 @@ export function registerCanary(program: Command): void {
       const steps = f.steps ?? config.canary.steps;
       const stepMs = f.stepDuration ?? config.canary.step_duration_ms;
       const total = steps.length * stepMs;
+      checkCanaryLength(stepMs, steps.length, Math.min(config.canary.window_ms, stepMs / 5), Boolean(f.realtime || config.source.type === 'binance'));
       const label = config.source.type === 'binance' ? 'binance' : config.source.scenario;
       const id = runId(`canary-${label}`, config.source.type === 'binance' ? 0 : config.source.seed ?? 0);
       const outDir = f.out ?? join('reports', id);
-      ensureOutputDir(outDir);
+      const removeIfEmpty = ensureOutputDir(outDir);
       const stop = stopOnSignals((sig) => process.stderr.write(`\n${sig}: stopping; writing the report of what ran...\n`));
       const host = new RealClock();
       const progress = progressBar('canary', total, () => host.now(), f.progress);
+      if (f.realtime || config.source.type === 'binance') process.stderr.write(`mdcache canary: running ${steps.length} steps of ${formatDuration(stepMs)} on the real clock (Ctrl-C stops it and writes what ran)\n`);
       try {
         const c = await runCanary({
           config,
@@ -75,12 +78,16 @@ export function registerCanary(program: Command): void {
           signal: stop.signal,
           run: { id, command: `mdcache canary --config ${f.config} --steps ${steps.join(',')} --step-duration ${formatDuration(stepMs)}${f.realtime ? ' --realtime' : ''}`, version: VERSION, host: hostname() },
           onProgress: (t) => progress.update(t),
+        }).catch((err: unknown) => {
+          removeIfEmpty();
+          throw err;
         });
         progress.done();
         const md = renderCanaryMarkdown(c);
         for (const [name, svg] of Object.entries(renderCanaryCharts(c))) writeFileAtomic(join(outDir, name), svg);
-        writeFileAtomic(join(outDir, 'canary.json'), JSON.stringify(c, null, 2) + '\n');
         writeFileAtomic(join(outDir, 'report.md'), md);
+        // canary.json last: a folder with canary.json holds the complete set.
+        writeFileAtomic(join(outDir, 'canary.json'), JSON.stringify(c, null, 2) + '\n');
         appendStepSummary(md);
         const out = f.json ? process.stderr : process.stdout;
         for (const s of c.steps) {
@@ -90,7 +97,8 @@ export function registerCanary(program: Command): void {
         }
         out.write(`${c.outcome.toUpperCase().replace('_', ' ')}: ${c.reason}\nwrote ${join(outDir, 'report.md')} and canary.json\n`);
         if (f.json) process.stdout.write(JSON.stringify(c, null, 2) + '\n');
-        if (c.outcome !== 'promoted' && !c.run.interrupted) throw new ExitCode(EXIT.gate, `mdcache: canary ${c.outcome.replace('_', ' ')}: ${c.reason}`);
+        // Only a promotion exits 0: rolled back, halted and interrupted runs exit 1 (an interrupted canary is halted).
+        if (c.outcome !== 'promoted' || c.run.interrupted) throw new ExitCode(EXIT.gate, `mdcache: canary ${c.outcome.replace('_', ' ')}: ${c.reason}`);
       } finally {
         stop.dispose();
       }

@@ -9,6 +9,7 @@ import { UsageError } from '../../core/errors.js';
 import { loadScenario } from '../../scenario/scenario.js';
 import { startExchange } from '../../exchange/server.js';
 import { durationFlag, intFlag } from '../options.js';
+import { listenError } from '../listen.js';
 
 interface ExchangeFlags {
   scenario: string;
@@ -76,6 +77,8 @@ export function registerExchange(program: Command): void {
         pongTimeoutMs: f.pongTimeout,
         retryAfterS: f.retryAfter,
         restFaults: f.restFaults,
+      }).catch((err: unknown) => {
+        throw listenError(f.host, f.port, err);
       });
       if (f.json) process.stdout.write(JSON.stringify({ rest: ex.restUrl, ws: ex.wsUrl, symbols: ex.symbols }) + '\n');
       else {

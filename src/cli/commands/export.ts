@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { UsageError } from '../../core/errors.js';
-import { DEFAULT_GATES, ROLLBACK_GATES, loadGatesFile } from '../../gates/spec.js';
+import { ERROR_DEFAULT_GATES, ROLLBACK_GATES, loadGatesFile } from '../../gates/spec.js';
 import { grafanaDashboard } from '../../ops/grafana.js';
 import { alertRules } from '../../ops/alerts.js';
 
@@ -38,7 +38,7 @@ export function registerExport(program: Command): void {
     .option('--for <duration>', 'how long a condition must hold before the alert fires', promDuration, '5m')
     .addHelpText('after', '\nExamples:\n  $ mdcache export alerts --out mdcache-alerts.yml && promtool check rules mdcache-alerts.yml\n  $ mdcache export alerts --gates scenarios/ci.yaml --for 10m')
     .action((opts: { gates?: string; out?: string; for: string }) => {
-      const gates = opts.gates ? loadGatesFile(opts.gates) : DEFAULT_GATES;
+      const gates = opts.gates ? loadGatesFile(opts.gates) : ERROR_DEFAULT_GATES;
       const r = alertRules(gates, ROLLBACK_GATES, { forDuration: opts.for });
       for (const s of r.skipped) process.stderr.write(`skipped: ${s.gate} (${s.reason})\n`);
       emit(r.yaml, opts.out);

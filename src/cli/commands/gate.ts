@@ -13,6 +13,7 @@ import { renderStepSummary } from '../../report/markdown.js';
 import { appendStepSummary } from '../../report/github.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { intFlag } from '../options.js';
+import { formatDuration } from '../../core/duration.js';
 import { EXIT, ExitCode } from '../exit.js';
 import { registerReport, useColor } from './report.js';
 import { registerCompare } from './compare.js';
@@ -35,6 +36,8 @@ export function registerGate(program: Command): void {
       appendStepSummary(renderStepSummary(results, ev));
       process.stdout.write(opts.json ? JSON.stringify(ev, null, 2) + '\n' : renderGateTable(ev, { color: useColor() }));
       if (ev.verdict !== 'pass') throw new ExitCode(EXIT.gate);
+      // An interrupted run never passes: its figures cover only part of the planned run.
+      if (results.run.interrupted) throw new ExitCode(EXIT.gate, `mdcache: ${file} is an interrupted run (${formatDuration(results.duration_ms)} ran); its gates pass but an interrupted run is never a pass`);
     });
 }
 

@@ -11,7 +11,10 @@ import { RealClock } from '../../core/clock.js';
 import { formatDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import { startMetricsServer } from '../../metrics/server.js';
-import { ensureOutputDir } from '../../io/atomic.js';
+import { checkOutputFile, ensureOutputDir } from '../../io/atomic.js';
+import { listenError } from '../listen.js';
+import { checkRunLength } from '../limits.js';
+import { EXIT, ExitCode } from '../exit.js';
 import { loadProdConfig } from '../../ops/prod-config.js';
 import { runShadow } from '../../ops/shadow.js';
 import { renderShadowSections } from '../../report/shadow.js';
@@ -55,18 +58,25 @@ export function registerShadow(program: Command): void {
     .action(async (f: ShadowFlags) => {
       const config = loadProdConfig(f.config);
       const durationMs = f.duration ?? config.shadow.duration_ms;
+      if (f.junit !== undefined && !f.gate) throw new UsageError('--junit conflicts with --no-gate: the JUnit file has one testcase per gate, and --no-gate evaluates none');
+      // Shadowing may run up to 24h on the real clock (bench: 1h); virtual runs and windows have the bench's limits.
       if (f.realtime && durationMs > 24 * 3_600_000) throw new UsageError(`--duration: ${formatDuration(durationMs)} is longer than 24h`);
+      checkRunLength(durationMs, config.shadow.window_ms, false);
+      if (f.junit) checkOutputFile('--junit', f.junit);
       const scenarioLabel = config.source.type === 'binance' ? 'binance' : config.source.scenario;
       const id = runId(`shadow-${scenarioLabel}`, config.source.type === 'binance' ? 0 : config.source.seed ?? 0);
       const outDir = f.out ?? join('reports', id);
-      ensureOutputDir(outDir);
+      const removeIfEmpty = ensureOutputDir(outDir);
       const registry = new Registry();
       const server = f.metrics
         ? await startMetricsServer(registry, {
             host: f.metricsHost ?? config.shadow.metrics_host,
             port: f.metricsPort ?? config.shadow.metrics_port,
           }).catch((err: NodeJS.ErrnoException) => {
-            throw new UsageError(`--metrics-port: cannot listen on ${f.metricsHost ?? config.shadow.metrics_host}:${f.metricsPort ?? config.shadow.metrics_port}: ${err.code ?? err.message} (use --metrics-port 0 for any free port, or --no-metrics)`);
+            const host = f.metricsHost ?? config.shadow.metrics_host;
+            const port = f.metricsPort ?? config.shadow.metrics_port;
+            const e = listenError(host, port, err, { host: '--metrics-host', port: '--metrics-port' });
+            throw e instanceof UsageError ? new UsageError(`${e.message}; or --no-metrics`) : new UsageError(`--metrics-port: cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
           })
         : undefined;
       if (server) process.stderr.write(`metrics: ${server.url}/metrics  health: ${server.url}/healthz\n`);
@@ -82,6 +92,9 @@ export function registerShadow(program: Command): void {
           signal: stop.signal,
           run: { id, command: `mdcache shadow --config ${f.config} --duration ${formatDuration(durationMs)}${f.realtime ? ' --realtime' : ''}`, version: VERSION, host: hostname() },
           onProgress: (t) => progress.update(t),
+        }).catch((err: unknown) => {
+          removeIfEmpty();
+          throw err;
         });
         progress.done();
         if (!f.gate) {
@@ -93,10 +106,13 @@ export function registerShadow(program: Command): void {
           outDir,
           json: f.json,
           junit: f.junit,
+          command: 'mdcache shadow',
           report: { title: `mdcache shadow: ${scenarioLabel}`, extraSections: [renderShadowSections(s)] },
           extraSummary: `shadow: ${s.compared} ticks compared; top of book differed on ${(s.tob_mismatch_ratio * 100).toFixed(2)} % (p99 ${s.tob_mismatch_ticks.p99} ticks), depth on ${(s.depth_mismatch_ratio * 100).toFixed(2)} %${results.run.interrupted ? '; INTERRUPTED' : ''}\n`,
         });
-        if (!results.run.interrupted) exitOnVerdict(results);
+        // Like bench: an interrupted shadow never passes its gates (its figures cover part of the run).
+        if (results.run.interrupted && f.gate) throw new ExitCode(EXIT.gate, `mdcache: shadow interrupted after ${formatDuration(results.duration_ms)} of ${formatDuration(durationMs)}; the results cover what ran and are not a pass`);
+        exitOnVerdict(results);
       } finally {
         stop.dispose();
         await server?.close();
