@@ -20,7 +20,7 @@
  *
  * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
  */
-import { abortError, RealClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { CoarseClock } from './coarse-clock.js';
 import { CacheClosedError, ConfigError, RefreshError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
@@ -59,13 +59,62 @@ interface Waiter<V> {
   maxAge: number;
 }
 
+/** Builds an abort reason only when something will receive it. */
+type Reason = unknown | (() => unknown);
+const reasonOf = (r: Reason): unknown => (typeof r === 'function' ? (r as () => unknown)() : r);
+
+/**
+ * One refresh call in flight; it is the RefreshContext handed to `refresh`. Its AbortController exists only
+ * if the refresh reads `signal` (created already aborted when read after an abort); no listener is attached.
+ */
+class Attempt<V> {
+  settled = false;
+  timer: TimerHandle | undefined = undefined;
+  private ac: AbortController | undefined = undefined;
+  private aborted = false;
+  private reason: unknown = undefined;
+  constructor(
+    readonly depth: number,
+    readonly resolve: (v: V) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+  get signal(): AbortSignal {
+    if (this.ac === undefined) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort(this.reason);
+    }
+    return this.ac.signal;
+  }
+  /** Marks the call aborted and tells the refresh through its signal (if it asked for one). */
+  abortSignal(reason: unknown): void {
+    this.aborted = true;
+    this.reason = reason;
+    this.ac?.abort(reason);
+  }
+}
+
 /** One refresh attempt chain (attempts + backoff) of a load. */
 class Runner {
-  readonly rc = new AbortController();
-  ac: AbortController | undefined = undefined;
-  abort(reason: unknown): void {
-    this.rc.abort(reason);
-    this.ac?.abort(reason);
+  aborted = false;
+  reason: unknown = undefined;
+  /** Settles the attempt in flight as aborted (set by MDCache.attempt). */
+  onAbort: ((reason: unknown) => void) | undefined = undefined;
+  private ac: AbortController | undefined = undefined;
+  /** Signal for backoff sleeps and the shared tier; created on first use (already aborted if need be). */
+  get signal(): AbortSignal {
+    if (this.ac === undefined) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort(this.reason);
+    }
+    return this.ac.signal;
+  }
+  abort(reason: Reason): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    if (this.ac === undefined && this.onAbort === undefined) return; // nothing listens: no reason object built
+    this.reason = reasonOf(reason);
+    this.ac?.abort(this.reason);
+    this.onAbort?.(this.reason);
   }
 }
 
@@ -451,7 +500,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       if (!primary || !e.retired || e.retired.length === 0) return false;
       const old = e.retired.shift()!;
       if (e.retired.length === 0) e.retired = undefined;
-      this.finishLoad(old, new Error(`refresh of ${e.symbol} preempted by a newer one`));
+      this.finishLoad(old, () => new Error(`refresh of ${e.symbol} preempted by a newer one`));
       for (const w of old.waiters) load.waiters.push(w);
       old.waiters = [];
     }
@@ -471,7 +520,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private async run(load: Load<V>, runner: Runner): Promise<void> {
     const e = load.entry;
     for (let attempt = 1; ; attempt++) {
-      if (load.done || runner.rc.signal.aborted) return;
+      if (load.done || runner.aborted) return;
       if (load.attempts >= this.maxAttempts) {
         // the load's budget went to other runners (hedges) while this one backed off
         this.runnerFailed(load, runner);
@@ -488,9 +537,9 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           return this.attempt(e.symbol, load.depth, runner);
         };
         if (this.shared === undefined) value = await rest();
-        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.time, e.symbol, load.depth, () => this.l2MaxAge(load), runner.rc.signal, rest));
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.time, e.symbol, load.depth, () => this.l2MaxAge(load), runner.signal, rest));
       } catch (err) {
-        if (load.done || runner.rc.signal.aborted) return; // lost a hedge race, preempted or invalidated
+        if (load.done || runner.aborted) return; // lost a hedge race, preempted or invalidated
         e.failures++;
         this.failures++;
         load.lastError = err;
@@ -502,7 +551,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.serveStaleIfError(load);
         const cap = Math.min(this.maxMs, this.baseMs * 2 ** (attempt - 1));
         try {
-          await this.clock.sleep(Math.max(this.random() * cap, retryAfterOf(err)), runner.rc.signal);
+          await this.clock.sleep(Math.max(this.random() * cap, retryAfterOf(err)), runner.signal);
         } catch {
           return;
         }
@@ -515,51 +564,48 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
 
   /** One refresh call, aborted (TimeoutError) after refresh_timeout_ms or when the runner is aborted. */
   private attempt(symbol: string, depth: number, runner: Runner): Promise<V> {
-    const ac = new AbortController();
-    runner.ac = ac;
-    const signal = ac.signal;
     return new Promise<V>((resolve, reject) => {
-      let settled = false;
-      const finish = (): void => {
-        settled = true;
-        this.clock.clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        if (runner.ac === ac) runner.ac = undefined;
+      if (runner.aborted) {
+        reject(abortErrorOf(runner.reason));
+        return;
+      }
+      const a = new Attempt<V>(depth, resolve, reject);
+      const settle = (): boolean => {
+        if (a.settled) return false;
+        a.settled = true;
+        this.clock.clearTimeout(a.timer);
+        if (runner.onAbort === onAbort) runner.onAbort = undefined;
+        return true;
       };
-      const onAbort = (): void => {
-        if (settled) return;
-        finish();
-        reject(abortError(signal));
+      const onAbort = (reason: unknown): void => {
+        if (!settle()) return;
+        a.abortSignal(reason);
+        reject(abortErrorOf(reason));
       };
-      const timer = this.clock.setTimeout(() => {
-        if (settled) return;
+      runner.onAbort = onAbort;
+      a.timer = this.clock.setTimeout(() => {
+        if (!settle()) return;
         const err = new TimeoutError(`refresh of ${symbol} timed out after ${this.timeoutMs} ms`);
-        finish();
-        ac.abort(err);
+        a.abortSignal(err);
         reject(err);
       }, this.timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
       let p: Promise<V>;
       try {
-        p = Promise.resolve(this.refreshFn(symbol, { depth, signal }));
+        p = Promise.resolve(this.refreshFn(symbol, a));
       } catch (err) {
         p = Promise.reject(err);
       }
       p.then(
         (v) => {
-          if (settled) return;
-          finish();
+          if (!settle()) return;
           // undefined is the cache's "no value": a refresh that resolves it has failed (retried like an error)
           if (v === undefined) reject(new Error(`refresh of ${symbol} resolved undefined`));
           else resolve(v);
         },
         (err: unknown) => {
-          if (settled) return;
-          finish();
-          reject(err);
+          if (settle()) reject(err);
         },
       );
-      if (runner.rc.signal.aborted) ac.abort(runner.rc.signal.reason);
     });
   }
 
@@ -569,7 +615,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const e = load.entry;
     if (l2At === undefined) this.recordLatency(e, latencyMs);
     const current = e.load === load;
-    this.finishLoad(load, new Error(`hedged refresh of ${e.symbol} lost`), runner);
+    this.finishLoad(load, () => new Error(`hedged refresh of ${e.symbol} lost`), runner);
     if (current && this.map.get(e.symbol) === e && e.epoch === load.epoch) {
       e.has = true;
       e.value = value;
@@ -647,7 +693,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   }
 
   /** Marks the load done, detaches it from its entry and aborts its runners (except `keep`). */
-  private finishLoad(load: Load<V>, reason: unknown, keep?: Runner): void {
+  private finishLoad(load: Load<V>, reason: Reason, keep?: Runner): void {
     load.done = true;
     if (load.hedgeTimer !== undefined) {
       this.clock.clearTimeout(load.hedgeTimer);
@@ -710,7 +756,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.clock.clearTimeout(load.hedgeTimer);
         load.hedgeTimer = undefined;
       }
-      if (load.waiters.length === 0) this.finishLoad(load, new Error(`refresh of ${e.symbol} invalidated (${reason})`));
+      if (load.waiters.length === 0) this.finishLoad(load, () => new Error(`refresh of ${e.symbol} invalidated (${reason})`));
       else (e.retired ??= []).push(load);
     }
   }
@@ -897,7 +943,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         if (c.ws.waiters.length > 0) continue;
         this.wsClose(c, `${c.symbol} evicted`);
       }
-      if (c.load) this.finishLoad(c.load, new Error(`${c.symbol} evicted`));
+      if (c.load) this.finishLoad(c.load, () => new Error(`${c.symbol} evicted`));
       this.unlink(c);
       this.map.delete(c.symbol);
       this.evictions++;
@@ -1034,6 +1080,13 @@ function makeStats(
  * A server's "retry after" hint carried by the error (e.g. a 429's `Retry-After` as `retryAfterMs`): the next
  * attempt waits at least that long, so retries are not wasted on a rate limit. 0 when there is none.
  */
+function abortErrorOf(reason: unknown): Error {
+  if (reason instanceof Error) return reason;
+  const err = new Error(typeof reason === 'string' ? reason : 'The operation was aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
 function retryAfterOf(err: unknown): number {
   const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
   return typeof ms === 'number' && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : 0;

@@ -164,3 +164,43 @@ describe('#15.4 / #15.23 configs built in code are filled and validated', () => 
     expect(p.value?.value).toBe(7);
   });
 });
+
+describe('#12.3 no throwaway objects on the refresh path', () => {
+  it('a refresh that never reads ctx.signal makes no AbortController; one that reads it gets it aborted on timeout', async () => {
+    const Real = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Real {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      const c = new VirtualClock();
+      const quiet = new MDCache<number>({ enabled: true, max_inflight_refresh: 2, hedge_after_ms: 50 }, { clock: c, registry: null, refresh: () => new Promise((r) => c.setTimeout(() => r(1), 10)) });
+      for (let i = 0; i < 20; i++) {
+        const p = quiet.get(`S${i}`);
+        await c.advance(10);
+        await p;
+      }
+      expect(made).toBe(0);
+      let seen: AbortSignal | undefined;
+      const reader = new MDCache<number>({ enabled: true, refresh_timeout_ms: 20, retry: { max_attempts: 1 } }, {
+        clock: c,
+        registry: null,
+        refresh: (_s, ctx) => {
+          seen = ctx.signal;
+          return new Promise(() => undefined);
+        },
+      });
+      const p = track(reader.get('A'));
+      await c.advance(20);
+      await flush();
+      expect(made).toBe(1);
+      expect(seen!.aborted).toBe(true);
+      expect(p.error).toBeInstanceOf(RefreshError);
+    } finally {
+      globalThis.AbortController = Real;
+    }
+  });
+});
