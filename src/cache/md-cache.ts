@@ -192,6 +192,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly time: Clock;
   private readonly refreshFn: RefreshFn<V>;
   private readonly random: () => number;
+  private readonly jitterFor: ((symbol: string) => number) | undefined;
   // hot config fields
   private readonly enabled: boolean;
   private readonly ttl: number;
@@ -245,6 +246,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     const res = deps.timeResolutionMs ?? (deps.clock instanceof RealClock ? 1 : 0);
     this.time = res > 0 ? new CoarseClock(deps.clock, res) : deps.clock;
     this.refreshFn = deps.refresh;
+    this.jitterFor = deps.jitterFor;
     if (deps.random) {
       this.random = deps.random;
     } else {
@@ -551,7 +553,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.serveStaleIfError(load);
         const cap = Math.min(this.maxMs, this.baseMs * 2 ** (attempt - 1));
         try {
-          await this.clock.sleep(Math.max(this.random() * cap, retryAfterOf(err)), runner.signal);
+          await this.clock.sleep(Math.max((this.jitterFor ? this.jitterFor(e.symbol) : this.random()) * cap, retryAfterOf(err)), runner.signal);
         } catch {
           return;
         }

@@ -37,6 +37,11 @@ export interface MDCacheDeps<V> {
   /** Jitter source for retry backoff, uniform in [0, 1). Default: a stream seeded with a fixed seed (never Math.random). */
   random?: () => number;
   /**
+   * Per-symbol jitter source (uniform in [0, 1)); overrides `random` when given. The simulator uses one seeded
+   * stream per symbol so a symbol's retries never depend on other symbols' (exact sharding across threads).
+   */
+  jitterFor?: (symbol: string) => number;
+  /**
    * Resolution of the time reads behind TTL and age checks: a CoarseClock over `clock` caches a reading this long
    * (and for at most 64 reads). Default 1 ms for a RealClock (a high-resolution clock read costs as much as the
    * rest of a hit), 0 (read `clock` every time) for any other clock — a VirtualClock stays exact.

@@ -49,6 +49,12 @@ export interface InvalidatorOptions<V> {
   /** Symbols watched for silence from `startTime` even before their first message. */
   symbols?: readonly string[];
   startTime?: number;
+  /**
+   * Silence (ws_gap) of a symbol is checked only at that symbol's own points — its messages and `checkSymbol`
+   * calls — never at another symbol's message. The simulator uses this so a symbol's invalidations do not
+   * depend on which other symbols run beside it (exact sharding). Default false: any message checks all.
+   */
+  perSymbolChecks?: boolean;
 }
 
 export type InvalidatorCounts = Record<'ws_gap' | 'seq_gap' | 'jump' | 'crossed' | 'reconnect', number>;
@@ -111,6 +117,15 @@ export class MDCacheInvalidator<V> {
     }
   }
 
+  /** Fires ws_gap for `symbol` when it has been silent for more than wsGapMs at `now`. */
+  checkSymbol(symbol: string, now: number): void {
+    const w = this.quiet.get(symbol);
+    if (w && now - w.last > this.o.wsGapMs) {
+      this.quiet.delete(symbol);
+      this.fire(symbol, 'ws_gap');
+    }
+  }
+
   onMessage(m: FeedMessage): void {
     if (m.type === 'reconnect') {
       this.check(m.t);
@@ -130,7 +145,8 @@ export class MDCacheInvalidator<V> {
 
   /** Feeds one delivered diff received at local time `t`. */
   onDiff(d: BookDiff, t: number): void {
-    this.check(t);
+    if (this.o.perSymbolChecks) this.checkSymbol(d.symbol, t);
+    else this.check(t);
     const w = this.watch(d.symbol, t);
     w.last = t;
     this.quiet.delete(d.symbol);

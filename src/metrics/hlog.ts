@@ -1,5 +1,5 @@
 /** Writes HdrHistogram interval logs (`.hlog`, format 1.3) readable by HdrHistogram's own tools. */
-import { hdr } from './hdr.js';
+import { createHistogram, hdr } from './hdr.js';
 import type { WindowedHistogram } from './windowed.js';
 
 /**
@@ -21,7 +21,11 @@ export function renderHlog(h: WindowedHistogram, startTimeSec = 0, comment?: str
   for (let i = 0; i < h.windowCount(); i++) {
     const w = h.window(i);
     if (!w || w.totalCount === 0) continue;
-    writer.outputIntervalHistogram(w, i * windowSec, (i + 1) * windowSec, h.scale);
+    // Written from a fresh copy: the encoding then depends only on the counts, not on how the histogram
+    // grew (a run sharded across threads adds its shards' windows; the log is byte-identical either way).
+    const copy = createHistogram();
+    copy.add(w);
+    writer.outputIntervalHistogram(copy, i * windowSec, (i + 1) * windowSec, h.scale);
   }
   return out;
 }

@@ -2,8 +2,11 @@
  * A histogram recorded per time window (e.g. one minute of simulated time). The whole-run histogram is the
  * sum of the windows (HDR histograms add exactly; percentiles never average).
  */
-import { createHistogram, recordScaled, summarize, type Histogram } from './hdr.js';
+import { createHistogram, hdr, recordScaled, summarize, type Histogram } from './hdr.js';
 import type { Percentiles } from '../results/types.js';
+
+/** One entry per window: null when empty, else its compressed counts and exact max / min non-zero value. */
+export type SerializedWindows = ({ b64: string; max: number; min: number } | null)[];
 
 export class WindowedHistogram {
   private readonly windows: Histogram[] = [];
@@ -23,6 +26,24 @@ export class WindowedHistogram {
       h = this.windows[i]!;
     }
     recordScaled(h, value, this.scale);
+  }
+
+  /** The windows in a structured-clonable form (worker → main thread); absorb() adds them back exactly. */
+  serialize(): SerializedWindows {
+    return this.windows.map((h) => (h.totalCount === 0 ? null : { b64: hdr().encodeIntoCompressedBase64(h), max: h.maxValue, min: h.minNonZeroValue }));
+  }
+
+  /** Adds serialized windows (from another shard of the same run) into this histogram, window by window. */
+  absorb(s: SerializedWindows): void {
+    s.forEach((w, i) => {
+      for (let k = this.windows.length; k <= i; k++) this.windows[k] = createHistogram();
+      if (!w) return;
+      const h = hdr().decodeFromCompressedBase64(w.b64, 32, false) as Histogram & { maxValue: number; minNonZeroValue: number };
+      // The encoding keeps counts only; restore the exact extremes (recorded values are integers).
+      h.maxValue = w.max;
+      h.minNonZeroValue = w.min;
+      this.windows[i]!.add(h);
+    });
   }
 
   windowCount(): number {

@@ -28,6 +28,10 @@ export interface RunInfo {
   interrupted?: boolean;
   /** Largest V8 heap use sampled during the run (MB), when the CLI measured it. */
   peak_heap_mb?: number;
+  /** `bench --jobs`: how many symbol shards ran on worker threads (absent: one thread, no sharding). */
+  shards?: number;
+  /** Largest V8 heap use any shard's worker reported (MB). */
+  worker_peak_heap_mb?: number;
 }
 
 export interface CacheResult {

@@ -14,7 +14,9 @@ import type { TickObserver } from '../pipeline/tick-path.js';
 import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
-import { simulate, type ArmSpec, type SimMarket } from './simulate.js';
+import { simulate, type ArmSpec, type SimMarket, type SimulationOutput } from './simulate.js';
+import { mergeShards, shardIndices } from './shard.js';
+import { runPool } from './pool.js';
 import { runFleet, type FleetSpec } from './fleet.js';
 
 export interface BenchOptions {
@@ -43,6 +45,13 @@ export interface BenchOptions {
   market?: (hostClock: Clock) => Promise<SimMarket<OrderBook> & { close?(): Promise<void> | void; describe?(): Record<string, unknown> }>;
   /** Cached paths to run side by side (default: the scenario's `arms:`, else one `cached` path). */
   arms?: readonly ArmSpec[];
+  /**
+   * Shard the symbols across this many worker threads (`bench --jobs`); results are identical for any value.
+   * Applies to virtual-time runs of the synthetic market without observers or a metrics registry, whose
+   * md_cache.max_symbols (every arm's) is at least the symbol count; other runs use one thread. Default: one
+   * thread, no sharding.
+   */
+  jobs?: number;
   /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
   /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
@@ -88,21 +97,40 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const feed = o.feed ?? createMarket(scenario, { seed });
   const market = live ?? feedMarket({ clock, feed, rest: scenario.rest, seed });
   const arms = o.arms ?? o.bench.arms;
-  const sim = await simulate({
-    clock,
-    market,
-    pipeline: o.bench.pipeline,
-    mdCache: o.bench.mdCache,
-    ...(arms && arms.length > 0 ? { arms } : {}),
-    seed,
-    durationMs: o.durationMs,
-    windowMs,
-    onProgress: o.onProgress,
-    registry: o.registry,
-    signal: o.signal,
-    observers: o.observers?.(clock),
-    restWeights: scenario.rest.weights,
-  }).finally(() => live?.close?.());
+  const symbolCount = o.feed ? feed.instruments.length : resolveSymbols(scenario).length;
+  // Sharding is exact only where symbols are independent (see shard.ts): not with an LRU bound below the
+  // symbol count, a shared REST rate limit, or ws_book arms (their books follow the shared feed's timing).
+  const configs = [o.bench.mdCache, ...(arms ?? []).map((a) => a.mdCache)];
+  const independent = configs.every((c) => c.max_symbols >= symbolCount && c.policy !== 'ws_book') && !scenario.rest.rate_limit;
+  const shards = o.jobs !== undefined && !realtime && !o.feed && !o.observers && !o.registry && independent ? shardIndices(symbolCount, o.jobs) : [];
+  let sim: SimulationOutput<OrderBook>;
+  let workers: { jobs: number; shards: number; peakHeapMb: number } | undefined;
+  if (shards.length > 1) {
+    const input = { bench: o.bench, symbols: o.symbols, seed, durationMs: o.durationMs, windowMs, ...(arms && arms.length > 0 ? { arms } : {}) };
+    let done = 0;
+    const { outputs, stats } = await runPool(
+      shards.map((indices) => ({ kind: 'shard' as const, input: { ...input, indices } })),
+      { jobs: o.jobs, onDone: () => o.onProgress?.((o.durationMs * ++done) / shards.length) },
+    );
+    sim = mergeShards(outputs, input);
+    workers = { jobs: o.jobs!, shards: shards.length, peakHeapMb: stats.peakHeapMb };
+  } else {
+    sim = await simulate({
+      clock,
+      market,
+      pipeline: o.bench.pipeline,
+      mdCache: o.bench.mdCache,
+      ...(arms && arms.length > 0 ? { arms } : {}),
+      seed,
+      durationMs: o.durationMs,
+      windowMs,
+      onProgress: o.onProgress,
+      registry: o.registry,
+      signal: o.signal,
+      observers: o.observers?.(clock),
+      restWeights: scenario.rest.weights,
+    }).finally(() => live?.close?.());
+  }
   const resolved: Record<string, unknown> = {
     name: scenario.name,
     description: scenario.description,
@@ -119,7 +147,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     ...(live ? { symbol_count: live.symbols.length, symbols: live.symbols, ...live.describe?.() } : {}),
   };
   const results = buildResults({
-    run: { ...o.run, started_at: started, wall_ms: 0, clock: realtime ? 'real' : 'virtual', ...(sim.interrupted ? { interrupted: true } : {}) },
+    run: { ...o.run, started_at: started, wall_ms: 0, clock: realtime ? 'real' : 'virtual', ...(sim.interrupted ? { interrupted: true } : {}), ...(workers ? { shards: workers.shards, worker_peak_heap_mb: workers.peakHeapMb } : {}) },
     scenario: resolved,
     seed,
     durationMs: Math.round(sim.ranMs),

@@ -1,5 +1,5 @@
 /** Records one path's ticks into windowed HDR histograms and per-window counters. */
-import { WindowedHistogram } from '../metrics/windowed.js';
+import { WindowedHistogram, type SerializedWindows } from '../metrics/windowed.js';
 import type { Fetched } from '../pipeline/fetch-md.js';
 import type { Tick, TickObserver } from '../pipeline/tick-path.js';
 import type { PathResult, WindowStats } from '../results/types.js';
@@ -24,6 +24,21 @@ export interface BookQuality<B> {
   ageMs(book: B): number;
   /** |served − truth| of best bid / best ask at use time, in exchange ticks (the larger of the two). */
   tobErrorTicks(symbol: string, book: B): number;
+}
+
+/** A recorder's state in a structured-clonable form (a shard's result sent from a worker thread). */
+export interface SerializedRecorder {
+  fetchMd: SerializedWindows;
+  tickTotal: SerializedWindows;
+  stages: SerializedWindows[];
+  staleness: SerializedWindows;
+  tobError: SerializedWindows;
+  counters: WindowCounters[];
+  ticks: number;
+  misses: number;
+  dropped: number;
+  fetchErrors: number;
+  rest: ReturnType<RestMeter['serialize']>;
 }
 
 export class PathRecorder<B> implements TickObserver<B> {
@@ -110,6 +125,40 @@ export class PathRecorder<B> implements TickObserver<B> {
   dropped(tick: Tick): void {
     this.window(tick.scheduledAt).dropped++;
     this.droppedTotal++;
+  }
+
+  serialize(): SerializedRecorder {
+    return {
+      fetchMd: this.fetchMd.serialize(),
+      tickTotal: this.tickTotal.serialize(),
+      stages: this.stages.map((s) => s.serialize()),
+      staleness: this.staleness.serialize(),
+      tobError: this.tobError.serialize(),
+      counters: this.counters.map((c) => ({ ...c })),
+      ticks: this.ticks,
+      misses: this.misses,
+      dropped: this.droppedTotal,
+      fetchErrors: this.fetchErrors,
+      rest: this.rest.serialize(),
+    };
+  }
+
+  /** Adds another shard's recording of the same path (other symbols, same windows): exact for every figure. */
+  absorb(s: SerializedRecorder): void {
+    this.fetchMd.absorb(s.fetchMd);
+    this.tickTotal.absorb(s.tickTotal);
+    s.stages.forEach((st, i) => this.stages[i]!.absorb(st));
+    this.staleness.absorb(s.staleness);
+    this.tobError.absorb(s.tobError);
+    s.counters.forEach((c, i) => {
+      const w = this.window(i * this.windowMs);
+      for (const k of Object.keys(c) as (keyof WindowCounters)[]) w[k] += c[k];
+    });
+    this.ticks += s.ticks;
+    this.misses += s.misses;
+    this.droppedTotal += s.dropped;
+    this.fetchErrors += s.fetchErrors;
+    this.rest.absorb(s.rest);
   }
 
   /** The path's figures over windows [from, to) (the whole run by default). */

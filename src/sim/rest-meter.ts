@@ -51,6 +51,24 @@ export class RestMeter {
     this.throttled++;
   }
 
+  /** Clonable state (a shard's meter sent from a worker thread). */
+  serialize(): { windows: RestWindow[]; requests: number; weight: number; throttled: number } {
+    return { windows: this.windows.map((w) => ({ ...w })), requests: this.requests, weight: this.weight, throttled: this.throttled };
+  }
+
+  /** Adds another shard's meter of the same path (other symbols, same windows). */
+  absorb(s: ReturnType<RestMeter['serialize']>): void {
+    s.windows.forEach((w, i) => {
+      const into = this.at(i * this.windowMs);
+      into.requests += w.requests;
+      into.weight += w.weight;
+      into.throttled += w.throttled;
+    });
+    this.requests += s.requests;
+    this.weight += s.weight;
+    this.throttled += s.throttled;
+  }
+
   window(i: number): RestWindow {
     return this.windows[i] ?? EMPTY;
   }

@@ -10,8 +10,8 @@
 import type { Registry } from 'prom-client';
 import type { Percentiles } from '../results/types.js';
 import type { Clock } from '../core/clock.js';
-import { VirtualClock, ZeroedClock } from '../core/clock.js';
-import { rngStream } from '../core/rng.js';
+import { VirtualClock, ZeroedClock, abortError } from '../core/clock.js';
+import { rngStream, type Rng } from '../core/rng.js';
 import { MDCache } from '../cache/md-cache.js';
 import type { BookFeed, CacheStats, Invalidatable } from '../cache/types.js';
 import { UsageError } from '../core/errors.js';
@@ -162,10 +162,22 @@ export class Simulation<B> {
       const refreshLatency = new WindowedHistogram(`${i === 0 ? 'cached' : spec.name}.refresh_latency`, o.windowMs, 1000);
       // Every request a path's source sends is counted in that path's REST cost.
       const source = meteredSource(market.source('cached', named ? spec.name : undefined), rec.rest, clock);
+      // Retry jitter: one stream per symbol (a symbol's retries never depend on other symbols'), the same for every arm.
+      const jitter = new Map<string, Rng>();
       const timed: SnapshotSource<B> = {
         fetch: async (symbol, depth, signal) => {
           const t0 = clock.now();
-          const book = await source.fetch(symbol, depth, signal);
+          let book: B;
+          try {
+            book = await source.fetch(symbol, depth, signal);
+          } finally {
+            // The market is brought up to date for the symbol before the cache sees the outcome (success,
+            // error, timeout or abort), so what the cache does never depends on other symbols' activity.
+            market.advanceTo(symbol, clock.now());
+          }
+          // A refresh aborted (e.g. by an invalidation) as its response arrived is an aborted refresh, the
+          // same whether the abort landed just before or just after the response.
+          if (signal?.aborted) throw abortError(signal);
           refreshLatency.record(t0, clock.now() - t0);
           return book;
         },
@@ -175,6 +187,11 @@ export class Simulation<B> {
       if (spec.mdCache.policy === 'ws_book' && spec.mdCache.enabled && !feed) throw new UsageError(`md_cache.policy ws_book: this market has no book feed`);
       const cache = new MDCache<B>(spec.mdCache, {
         clock,
+        jitterFor: (symbol) => {
+          let r = jitter.get(symbol);
+          if (!r) jitter.set(symbol, (r = rngStream(o.seed, `md_cache.retry/${symbol}`)));
+          return r.next();
+        },
         // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
         registry: i === 0 ? (o.registry ?? null) : null,
         refresh: (symbol, { depth, signal }) => timed.fetch(symbol, depth, signal),
@@ -182,7 +199,20 @@ export class Simulation<B> {
       });
       const detach = feed ? () => feed.detach() : market.attachInvalidator(cache, spec.mdCache);
       const observer = i === 0 ? tee(rec, o.observers?.cached) : rec;
-      const path = new TickPath<B>(i === 0 ? 'cached' : spec.name, clock, cachedFetch(cache), spec.mdCache.max_depth, pipeline.on_busy, observer);
+      // The market is brought up to date for the symbol before every get (a queued tick gets later than it
+      // arrived), so what a get sees never depends on other symbols' activity.
+      const fetchMd = cachedFetch(cache);
+      const path = new TickPath<B>(
+        i === 0 ? 'cached' : spec.name,
+        clock,
+        (symbol, depth) => {
+          market.advanceTo(symbol, clock.now());
+          return fetchMd(symbol, depth);
+        },
+        spec.mdCache.max_depth,
+        pipeline.on_busy,
+        observer,
+      );
       return { name: spec.name, mdCache: spec.mdCache, overrides: spec.overrides, cache, rec, refreshLatency, path, detach };
     });
     const first = this.armList[0]!;
@@ -264,16 +294,22 @@ export class Simulation<B> {
     this.stopAt = Math.min(this.stopAt, this.t);
     const paths = [this.uncachedPath, ...this.armList.map((a) => a.path)];
     let droppedAtEnd: SimulationOutput<B>['droppedAtEnd'];
-    if (clock instanceof VirtualClock) await clock.runUntilIdle();
-    else {
+    if (clock instanceof VirtualClock) {
+      // Every symbol's market events up to the stop time reach the invalidators now, and none after it: the
+      // ticks still running finish without further invalidations, so what is counted never depends on which
+      // other symbols' ticks were still draining (exact sharding).
+      for (const symbol of this.o.market.symbols) this.o.market.advanceTo(symbol, this.t);
+      for (const arm of this.armList) arm.detach();
+      await clock.runUntilIdle();
+    } else {
       // Real time: the run ends with its duration. Arrivals already due start; ticks still queued behind a
       // busy symbol (on_busy: queue) are dropped and counted, not waited for; running ticks finish.
       this.scheduler.stop(this.stopAt);
       const [uncached, ...arms] = paths.map((p) => p.dropQueued());
       droppedAtEnd = { uncached: uncached!, cached: arms[0]!, arms };
       while (paths.some((p) => p.pending > 0) && paths.every((p) => p.failure === undefined)) await clock.sleep(5);
+      for (const arm of this.armList) arm.detach();
     }
-    for (const arm of this.armList) arm.detach();
     for (const path of paths) if (path.failure !== undefined) throw path.failure;
     const ranMs = this.t;
     for (const rec of [this.uncachedRec, ...this.armList.map((a) => a.rec)]) rec.rest.endMs = ranMs;

@@ -1,8 +1,10 @@
 /** The tasks the worker pool runs (src/sim/pool.ts), by name; each handler is loaded on first use. */
 import type { SweepPointInput, SweepPointOutput } from './sweep-point.js';
+import type { ShardInput, ShardOutput } from './shard.js';
 
 export interface Tasks {
   'sweep-point': { input: SweepPointInput; output: SweepPointOutput };
+  shard: { input: ShardInput; output: ShardOutput };
 }
 
 export type TaskKind = keyof Tasks;
@@ -14,6 +16,8 @@ export async function runTask<K extends TaskKind>(kind: K, input: TaskInput<K>, 
   switch (kind) {
     case 'sweep-point':
       return (await import('./sweep-point.js')).runSweepPoint(input as SweepPointInput, sample) as Promise<TaskOutput<K>>;
+    case 'shard':
+      return (await import('./shard.js')).runShard(input as ShardInput, sample) as Promise<TaskOutput<K>>;
     default:
       throw new Error(`unknown pool task '${String(kind)}'`);
   }

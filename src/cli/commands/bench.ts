@@ -16,6 +16,7 @@ import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
 import { checkRunLength } from '../limits.js';
 import { armsFromPolicies } from '../../sim/arms.js';
+import { defaultJobs } from '../../sim/pool.js';
 import { FLEET_SHARED_DEFAULTS, MAX_PROCESSES } from '../../sim/fleet-config.js';
 import { binanceMarketFactory, symbolsFlag } from '../../net/bench-source.js';
 import { durationFlag, intFlag } from '../options.js';
@@ -42,6 +43,7 @@ interface BenchFlags {
   source: string;
   window?: number;
   policies?: string[];
+  jobs?: number;
   processes?: number;
 }
 
@@ -103,6 +105,7 @@ export function registerBench(program: Command): void {
     .option('--no-progress', 'no progress bar (it only shows when stderr is a TTY anyway)')
     .option('--no-gate', 'do not evaluate gates (exit 0 whatever the numbers)')
     .option('--policies <list>', "run one cached path (arm) per cache policy on the same workload, e.g. ttl,refresh_ahead,ws_book (overrides the scenario's arms:)", listFlag)
+    .option('--jobs <n>', 'worker threads to shard the symbols across (default: the number of cores); results are identical for any value', intFlag('--jobs', 1, 1024))
     .option('--gates <file>', "YAML file with a gates: list (default: the scenario's gates, else the defaults)")
     .option('--junit <file>', 'also write JUnit XML, one testcase per gate')
     .option('--processes <n>', "simulate a fleet of n processes on the same symbols, with and without a shared (L2) tier (overrides the scenario's fleet.processes; virtual time)", intFlag('--processes', 1, MAX_PROCESSES))
@@ -150,6 +153,7 @@ export function registerBench(program: Command): void {
         market,
         windowMs,
         feed,
+        jobs: f.jobs ?? defaultJobs(),
         gates: f.gate ? gates : null,
         run: { id, command: reproduceCommand(f, durationMs, seed), version: VERSION, host: hostname() },
         onProgress: (t) => {

@@ -52,7 +52,8 @@ describe('shared tier (simulated store)', () => {
 
   it('an invalidation reaches every process, and a refresh begun before it never fills L2', async () => {
     const { clock, procs, server } = simFleet(3, { ttl_ms: 1000, max_stale_ms: 2000, stale_ok: false }, { refreshMs: 50 });
-    await track(procs[0]!.cache.get('X'));
+    track(procs[0]!.cache.get('X'));
+    await Promise.resolve();
     await clock.advance(60);
     await clock.advance(2);
     void procs[1]!.cache.get('X');
