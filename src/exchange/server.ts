@@ -266,7 +266,9 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     pendingFrames.delete(p.stream);
     const set = subs.get(p.stream);
     if (!set || set.size === 0) return;
-    const wire: DepthDiff = { e: 'depthUpdate', E: epochNow(), s: p.symbol, U: p.U, u: p.u, b: [...p.b], a: [...p.a] };
+    // E: the end of the frame's interval (a late flush on a loaded host keeps the 100 ms / 1 s spacing), or now
+    // for a frame cut early at a discontinuity
+    const wire: DepthDiff = { e: 'depthUpdate', E: Math.floor(epochMs + Math.min(p.due, feedNow())), s: p.symbol, U: p.U, u: p.u, b: [...p.b], a: [...p.a] };
     const raw = JSON.stringify(wire);
     const wrapped = `{"stream":"${p.stream}","data":${raw}}`;
     for (const c of set) send(c, p.stream, raw, wrapped, wire);
