@@ -6,8 +6,7 @@ import { Registry } from 'prom-client';
 import type { OrderBook } from '../market/book.js';
 import type { TickObserver } from '../pipeline/tick-path.js';
 import { runBench, type BenchOutput } from '../sim/bench.js';
-import { evaluateGates } from '../gates/evaluate.js';
-import { defaultGates } from '../gates/spec.js';
+import { defaultGatesFor, evaluateGates } from '../gates/evaluate.js';
 import { DivergenceTracker } from '../sim/divergence.js';
 import { shadowMetrics } from '../sim/shadow-metrics.js';
 import type { ProdConfig } from './prod-config.js';
@@ -70,7 +69,7 @@ export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
     },
   });
   out.results.shadow = tracker!.result();
-  const ev = evaluateGates(out.results, bench.gates ?? defaultGates(bench.scenario.rest.budget?.weight_per_min));
+  const ev = evaluateGates(out.results, bench.gates ?? defaultGatesFor(out.results));
   out.results.gates = ev.gates;
   out.results.verdict = ev.verdict;
   return out;

@@ -55,7 +55,11 @@ function readRateLimit(r: Reader, o: Obj | undefined, path: string): RateLimitPa
     r.add(join(p, 'weight_per_min'), `missing; the weight allowed per rolling minute, e.g. 6000`);
     return null;
   }
-  return { weight_per_min: r.number(rl, 'weight_per_min', p, REST_COST_DEFAULTS.budget.weight_per_min, { gt: 0, max: MAX_WEIGHT_PER_MIN }) };
+  r.number(rl, 'weight_per_min', p, REST_COST_DEFAULTS.budget.weight_per_min, { gt: 0, max: MAX_WEIGHT_PER_MIN });
+  // Enforcement (429 / 418 from the simulated endpoint and the loopback exchange) is not built yet: refuse the
+  // key rather than accept a limit that nothing enforces.
+  r.add(p, 'enforcing a rate limit is not supported yet; rest.budget.weight_per_min reports and gates the weight used against a budget');
+  return null;
 }
 
 /** Reads the REST cost keys of a `rest:` mapping at `path` (defaults for absent keys). */

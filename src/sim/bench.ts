@@ -6,8 +6,7 @@ import type { MarketFeed } from '../market/feed.js';
 import type { Results } from '../results/types.js';
 import { createMarket, resolveSymbols, withSymbolCount } from '../scenario/scenario.js';
 import { renderHlog } from '../metrics/hlog.js';
-import { evaluateGates } from '../gates/evaluate.js';
-import { defaultGates } from '../gates/spec.js';
+import { defaultGatesFor, evaluateGates } from '../gates/evaluate.js';
 import type { GateSpec } from '../gates/types.js';
 import type { Registry } from 'prom-client';
 import type { OrderBook } from '../market/book.js';
@@ -159,7 +158,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const fleet = o.fleet ?? o.bench.fleet;
   if (fleet && !realtime && !o.signal?.aborted) results.fleet = await runFleet({ bench: o.bench, scenario, seed, durationMs: Math.round(sim.ranMs), windowMs, fleet });
   if (o.gates !== null) {
-    const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? defaultGates(scenario.rest.budget?.weight_per_min));
+    const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? defaultGatesFor(results));
     results.gates = ev.gates;
     results.verdict = ev.verdict;
     for (const a of ev.arms ?? []) {

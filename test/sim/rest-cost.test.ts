@@ -185,9 +185,11 @@ describe('rest.budget / rest.weights / rest.rate_limit validation', () => {
   };
 
   it('accepts the defaults and explicit values', () => {
-    const s = parseBenchScenario({ ...base, rest: { budget: { weight_per_min: 1200 }, rate_limit: { weight_per_min: 1200 } } }).scenario;
+    const s = parseBenchScenario({ ...base, rest: { budget: { weight_per_min: 1200 }, rate_limit: null } }).scenario;
     expect(s.rest.budget).toEqual({ weight_per_min: 1200 });
-    expect(s.rest.rate_limit).toEqual({ weight_per_min: 1200 });
+    expect(s.rest.rate_limit).toBeNull();
+    // enforcement is not built: a limit is refused, not silently ignored
+    expect(problems({ rate_limit: { weight_per_min: 1200 } })).toEqual(['rest.rate_limit: enforcing a rate limit is not supported yet; rest.budget.weight_per_min reports and gates the weight used against a budget']);
     expect(s.rest.weights).toEqual(BINANCE_DEPTH_WEIGHTS);
     expect(parseBenchScenario(base).scenario.rest.rate_limit).toBeNull();
   });
