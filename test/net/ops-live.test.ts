@@ -55,7 +55,7 @@ describe('shadow and canary over the network (source: binance)', () => {
   it('canary promotes through its steps on live data', async () => {
     const { file, dir } = await liveConfig();
     const out = join(dir, 'canary');
-    const r = await runCli(['canary', '--config', file, '--steps', '50,100', '--step-duration', '5s', '--out', out, '--no-progress']);
+    const r = await runCli(['canary', '--config', file, '--steps', '50,100', '--step-duration', '10s', '--out', out, '--no-progress']);
     expect(r.stderr).not.toMatch(/internal error/);
     const c = JSON.parse(readFileSync(join(out, 'canary.json'), 'utf8'));
     expect(c.run.clock).toBe('real');
