@@ -3,25 +3,13 @@
  * items 15–19 and 27): no request crashes the server, `/ws/<anything>`, any depth limit 1–5000, one level per
  * price per side per frame, epoch-ms times, per-interval aggregation, a cap on inbound frames.
  */
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { request } from 'node:http';
 import { WebSocket } from 'ws';
-import { RealClock } from '../../src/core/clock.js';
-import { startExchange, WS_MAX_PAYLOAD, type Exchange, type ExchangeOptions } from '../../src/exchange/server.js';
-import { scenario, waitFor, getJson } from '../net/helpers.js';
+import { WS_MAX_PAYLOAD, type Exchange } from '../../src/exchange/server.js';
+import { exchangeFixture, scenario, waitFor, getJson } from '../net/helpers.js';
 
-const open: Exchange[] = [];
-const sockets: WebSocket[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.terminate();
-  while (open.length) await open.pop()!.close();
-});
-
-async function exchange(o: Partial<ExchangeOptions> = {}): Promise<Exchange> {
-  const ex = await startExchange({ scenario: scenario(), clock: new RealClock(), ...o });
-  open.push(ex);
-  return ex;
-}
+const { exchange, sockets } = exchangeFixture();
 
 function client(url: string): { ws: WebSocket; msgs: any[]; opened: Promise<void>; closed: Promise<number> } {
   const ws = new WebSocket(url);

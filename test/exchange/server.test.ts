@@ -1,27 +1,14 @@
 /** The loopback exchange over real sockets: REST endpoints and errors, WebSocket paths, SUBSCRIBE, pings, faults on the wire. */
-import { describe, it, expect, afterEach, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import { RealClock } from '../../src/core/clock.js';
-import { startExchange, type Exchange, type ExchangeOptions } from '../../src/exchange/server.js';
 import { parseDepthSnapshot, parseExchangeInfo } from '../../src/net/validate.js';
 import { MalformedError } from '../../src/net/errors.js';
-import { scenario, waitFor, getJson } from '../net/helpers.js';
+import { exchangeFixture, scenario, waitFor, getJson } from '../net/helpers.js';
 
-const open: Array<{ close(): Promise<void> }> = [];
-const sockets: WebSocket[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.terminate();
-  while (open.length) await open.pop()!.close();
-});
-
-async function exchange(o: Partial<ExchangeOptions> = {}): Promise<Exchange> {
-  const ex = await startExchange({ scenario: scenario(), clock: new RealClock(), ...o });
-  open.push(ex);
-  return ex;
-}
+const { exchange, sockets } = exchangeFixture();
 
 /** Opens a WebSocket and collects its parsed messages. */
 function client(url: string, opts: ConstructorParameters<typeof WebSocket>[2] = {}): { ws: WebSocket; msgs: any[]; opened: Promise<void>; closed: Promise<number> } {

@@ -1,4 +1,8 @@
 /** Shared helpers of the exchange / network tests: scenarios in code, condition polling, truth comparison. */
+import { afterEach } from 'vitest';
+import type { WebSocket } from 'ws';
+import { RealClock } from '../../src/core/clock.js';
+import { startExchange, type Exchange, type ExchangeOptions } from '../../src/exchange/server.js';
 import { parseScenario, type Scenario } from '../../src/scenario/scenario.js';
 import type { OrderBook } from '../../src/market/book.js';
 import type { WsBook } from '../../src/net/ws-book.js';
@@ -78,4 +82,25 @@ export async function compareWithTruth(restUrl: string, ws: WsBook, symbol: stri
   const t = await truthAt(restUrl, symbol, local.lastUpdateId);
   const truth = { lastUpdateId: t.lastUpdateId, bids: norm(t.bids), asks: norm(t.asks) };
   return { compared: true, equal: JSON.stringify(local) === JSON.stringify(truth), local, truth };
+}
+
+/**
+ * Loopback exchanges (on the real clock, the scenario above unless given) and client sockets that are closed
+ * after each test of the calling file: push a socket onto `sockets` to have it terminated.
+ */
+export function exchangeFixture(): { exchange(o?: Partial<ExchangeOptions>): Promise<Exchange>; sockets: WebSocket[] } {
+  const open: Exchange[] = [];
+  const sockets: WebSocket[] = [];
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.terminate();
+    while (open.length) await open.pop()!.close();
+  });
+  return {
+    sockets,
+    async exchange(o: Partial<ExchangeOptions> = {}): Promise<Exchange> {
+      const ex = await startExchange({ scenario: scenario(), clock: new RealClock(), ...o });
+      open.push(ex);
+      return ex;
+    },
+  };
 }
