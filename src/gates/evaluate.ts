@@ -136,8 +136,8 @@ export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOption
   let info: MetricInfo;
   let value: number;
   let series: { n: number; stat: (idx: readonly number[]) => number; perWindow: number[] } | undefined;
-  let mw: MannWhitneyResult | undefined;
-  let mwText = '';
+  /** The significance test of a relative ms gate and its note. */
+  let mw: { result: MannWhitneyResult; text: string } | undefined;
   const notes: string[] = [];
 
   if (g.kind === 'absolute') {
@@ -175,8 +175,8 @@ export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOption
         const x = perWindowValues(sc);
         const y = perWindowValues(su);
         const faster = g.kind === 'improvement_ms';
-        mw = mannWhitneyU(x, y, faster ? 'less' : 'greater');
-        mwText = `Mann-Whitney U (one-sided, cached ${faster ? '<' : '>'} uncached) over ${x.length}+${y.length} ${info.window.label} values: U=${mw.u}, p=${fmtP(mw.p)}`;
+        const result = mannWhitneyU(x, y, faster ? 'less' : 'greater');
+        mw = { result, text: `Mann-Whitney U (one-sided, cached ${faster ? '<' : '>'} uncached) over ${x.length}+${y.length} ${info.window.label} values: U=${result.u}, p=${fmtP(result.p)}` };
       }
     }
   }
@@ -202,8 +202,8 @@ export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOption
     if (info.approx) notes.push(info.approx);
   }
   if (mw) {
-    notes.push(mwText);
-    if (g.kind === 'improvement_ms' && status === 'pass' && (g.op === '>=' || g.op === '>') && !(mw.p < o.alpha)) {
+    notes.push(mw.text);
+    if (g.kind === 'improvement_ms' && status === 'pass' && (g.op === '>=' || g.op === '>') && !(mw.result.p < o.alpha)) {
       status = 'inconclusive';
       notes.push(`the interval clears the threshold but cached is not significantly faster at α=${o.alpha}`);
     }
