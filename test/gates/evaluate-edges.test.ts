@@ -66,7 +66,10 @@ describe('arms: each arm has its own verdict', () => {
     r.paths.ttl = r.paths.cached;
     r.paths.ahead = low;
     r.windows.ttl = r.windows.cached;
-    r.windows.ahead = r.windows.cached.map((w) => ({ ...w, hits: Math.round(w.gets * 0.1), fresh: Math.round(w.gets * 0.05), stale: Math.round(w.gets * 0.05) }));
+    r.windows.ahead = r.windows.cached.map((w) => {
+      const gets = w.gets ?? 0;
+      return { ...w, hits: Math.round(gets * 0.1), fresh: Math.round(gets * 0.05), stale: Math.round(gets * 0.05) };
+    });
     return r;
   }
   const hit: GateSpec = { kind: 'absolute', metric: 'cached.cache.hit_ratio', op: '>=', value: 0.5 };
@@ -165,7 +168,7 @@ describe('gates naming metrics this run lacks', () => {
     ]);
     delete r.paths.cached.rest;
     expect(problems(r, { kind: 'absolute', metric: 'cached.rest.requests', op: '>', value: 0 })).toEqual(["gates[0].metric: 'cached.rest.requests' is not in these results"]);
-    delete r.paths.uncached.stages;
+    r.paths.uncached.stages = {};
     expect(problems(r, { kind: 'absolute', metric: 'uncached.stages.decide.p95', op: '<', value: 1 })).toEqual([
       "gates[0].metric: 'uncached.stages.decide.p95' is not in these results (stages in this run: none)",
     ]);
@@ -373,6 +376,6 @@ describe('the significance rule applies to passing improvement gates with >= or 
   ] as const)('%s %s %s → %s', (kind, op, value, want) => {
     const g = evaluateGate(same(), { kind, metric: 'fetch_md_ms.p95', op, value });
     expect(g.status).toBe(want);
-    expect(g.note.includes('not significantly faster')).toBe(want === 'inconclusive');
+    expect(g.note?.includes('not significantly faster')).toBe(want === 'inconclusive');
   });
 });
