@@ -324,3 +324,153 @@ describe('LRU order on every path', () => {
     expect(await registry.metrics()).toContain('mm_md_cache_evictions_total 1');
   });
 });
+
+describe('stale-if-error and failures in detail', () => {
+  it('getSync serves the expired entry while its refresh is failing, even with stale_ok false', async () => {
+    const { clock, refresh, cache } = setup({ ttl_ms: 100, max_stale_ms: 1000, stale_ok: false, retry: { max_attempts: 3, base_ms: 50, max_ms: 50 } }, { autoMs: 10 });
+    await settle(clock, cache.get('A'), 10);
+    await clock.advance(200);
+    expect(cache.getSync('A')).toBeUndefined(); // expired, nothing failing: a miss that starts the refresh
+    expect(refresh.count()).toBe(2);
+    expect(cache.getSync('A')).toBeUndefined(); // the refresh is in flight, not failing: still a miss, no second one
+    expect(refresh.count()).toBe(2);
+    refresh.calls[1]!.reject();
+    await flush();
+    expect(cache.getSync('A')).toMatchObject({ status: 'stale', ageMs: 200, value: { call: 1 } });
+    expect(refresh.count()).toBe(2); // the retry is the load's own: getSync starts nothing
+    expect(cache.stats('A')).toMatchObject({ gets: 4, staleHits: 1, misses: 3 });
+  });
+
+  it('stale-if-error serves only waiters the held depth satisfies, and only within max_stale_ms', async () => {
+    const { clock, refresh, cache } = setup({ ttl_ms: 100, max_stale_ms: 1000, stale_ok: false, retry: { max_attempts: 3, base_ms: 50, max_ms: 50 } }, { autoMs: undefined });
+    const first = cache.get('A', { depth: 10 });
+    refresh.calls[0]!.resolve();
+    await first;
+    await clock.advance(200);
+    const shallow = track(cache.get('A', { depth: 10 }));
+    const deep = track(cache.get('A', { depth: 20 }));
+    expect(refresh.calls[1]!.depth).toBe(10);
+    refresh.calls[1]!.reject();
+    await flush();
+    expect(shallow.value).toMatchObject({ status: 'stale', ageMs: 200, value: { depth: 10 } });
+    expect(deep.settled).toBe(false); // 10 levels do not serve a caller asking for 20
+    await clock.advance(50);
+    refresh.calls[2]!.resolve(); // the retry, still at depth 10: the deep caller joins a deeper refresh
+    await flush();
+    expect(deep.settled).toBe(false);
+    expect(refresh.calls[3]!.depth).toBe(20);
+    refresh.calls[3]!.resolve();
+    await flush();
+    expect(deep.value).toMatchObject({ status: 'miss', value: { depth: 20, call: 4 } });
+
+    // past max_stale_ms the failing refresh serves nothing: the caller waits for the retry
+    await clock.advance(1500);
+    const late = track(cache.get('A', { depth: 10 }));
+    refresh.calls[4]!.reject();
+    await flush();
+    expect(late.settled).toBe(false);
+    await clock.advance(50);
+    refresh.calls[5]!.resolve();
+    await flush();
+    expect(late.value).toMatchObject({ status: 'miss', value: { call: 6 } });
+  });
+
+  it('a failed load rejects every waiter with the attempts made and counts a miss for each', async () => {
+    const { clock, refresh, cache } = setup({ retry: { max_attempts: 3, base_ms: 10, max_ms: 10 } }, { autoMs: 5 });
+    refresh.failNext = 3;
+    const a = track(cache.get('A'));
+    const b = track(cache.get('A'));
+    await clock.runUntilIdle();
+    await flush();
+    for (const p of [a, b]) {
+      expect(p.error).toBeInstanceOf(RefreshError);
+      expect((p.error as RefreshError).attempts).toBe(3);
+      expect(((p.error as RefreshError).cause as Error).message).toBe('refresh 3 failed');
+    }
+    expect(cache.stats('A')).toMatchObject({ gets: 2, misses: 2, refreshes: 3, refreshFailures: 3 });
+    expect(cache.stats()).toMatchObject({ misses: 2, refreshFailures: 3 });
+  });
+
+  it('enabled: false counts each call, its latency and its failure', async () => {
+    const registry = new Registry();
+    const { clock, refresh, cache } = setup({ enabled: false }, { autoMs: undefined, registry });
+    const p = cache.get('A');
+    await clock.advance(12);
+    refresh.calls[0]!.resolve();
+    expect(await p).toEqual({ value: { symbol: 'A', call: 1, depth: 50 }, status: 'bypass', ageMs: 0 });
+    const q = track(cache.get('A'));
+    refresh.calls[1]!.reject(new Error('boom'));
+    await flush();
+    expect((q.error as RefreshError).attempts).toBe(1);
+    expect(((q.error as RefreshError).cause as Error).message).toBe('boom');
+    expect(cache.stats('A')).toMatchObject({ gets: 2, bypasses: 2, refreshes: 2, refreshFailures: 1, refreshLatencyMs: { p50: 12, p95: 12, p99: 12, max: 12 } });
+    expect(cache.stats()).toMatchObject({ gets: 2, bypasses: 2, refreshes: 2, refreshFailures: 1, hits: 0, misses: 0 });
+    expect(cache.peek('A')).toBeUndefined(); // nothing cached
+    const text = await registry.metrics();
+    expect(text).toContain('mm_md_refresh_latency_ms_count 1');
+    expect(text).toContain('mm_md_refresh_latency_ms_bucket{le="20"} 1');
+    expect(text).toContain('mm_md_refresh_latency_ms_bucket{le="10"} 0');
+  });
+});
+
+describe('loads', () => {
+  it("a refresh fetches the deeper of the request and the held depth (kept across invalidation), capped at max_depth", async () => {
+    const { clock, refresh, cache } = setup({ max_depth: 40 });
+    await settle(clock, cache.get('A', { depth: 30 }), 10);
+    cache.invalidate('A');
+    await settle(clock, cache.get('A', { depth: 5 }), 10);
+    expect(refresh.calls[1]!.depth).toBe(30);
+    await clock.advance(500);
+    await settle(clock, cache.get('A', { depth: 35 }), 10);
+    expect(refresh.calls[2]!.depth).toBe(35);
+    await settle(clock, cache.get('A', { depth: 99 }), 10);
+    expect(refresh.calls[3]!.depth).toBe(40);
+  });
+
+  it('an injected jitterFor(symbol) replaces random() for the backoff', async () => {
+    const clock = new VirtualClock();
+    const starts: Record<string, number[]> = { A: [], B: [] };
+    let n = 0;
+    const cache = new MDCache<number>(mdCacheConfig({ enabled: true, retry: { max_attempts: 2, base_ms: 100, max_ms: 100 } }), {
+      clock,
+      registry: null,
+      random: () => 1,
+      jitterFor: (s) => (s === 'A' ? 0.1 : 0.6),
+      refresh: (s) => {
+        starts[s]!.push(clock.now());
+        return ++n <= 2 ? Promise.reject(new Error('first fails')) : Promise.resolve(n);
+      },
+    });
+    const ps = [cache.get('A'), cache.get('B')];
+    await clock.runUntilIdle();
+    await Promise.all(ps);
+    expect(starts).toEqual({ A: [0, 10], B: [0, 60] });
+  });
+
+  it('an invalidation cancels the pending hedge of the load it retires', async () => {
+    const { clock, refresh, cache } = setup({ max_inflight_refresh: 2, hedge_after_ms: 20 }, { autoMs: undefined });
+    const p = track(cache.get('A'));
+    await clock.advance(10);
+    cache.invalidate('A');
+    await clock.advance(30);
+    expect(refresh.count()).toBe(1); // no hedge for the retired load
+    refresh.calls[0]!.resolve();
+    await flush();
+    expect(p.value?.value.call).toBe(1); // its caller still gets its result …
+    expect(cache.peek('A')).toBeUndefined(); // … which does not repopulate the cache
+  });
+
+  it('a hedge starts once per load, after hedge_after_ms, not before', async () => {
+    const { clock, refresh, cache } = setup({ max_inflight_refresh: 3, hedge_after_ms: 20 }, { autoMs: undefined });
+    void cache.get('A');
+    await clock.advance(19);
+    expect(refresh.count()).toBe(1);
+    await clock.advance(1);
+    expect(refresh.count()).toBe(2);
+    await clock.advance(20);
+    expect(refresh.count()).toBe(3);
+    await clock.advance(100);
+    expect(refresh.count()).toBe(3);
+    expect(refresh.inflight('A')).toBe(3);
+  });
+});
