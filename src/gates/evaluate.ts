@@ -37,7 +37,8 @@ export function evaluateGates(results: Results, gates?: readonly GateSpec[], opt
   const ev: GateEvaluation = { gates: out, verdict: verdictOf(out.filter(decides).map((g) => g.status)) };
   if (named) {
     // An arm's verdict: its own gates plus the run-wide ones (gates on uncached only).
-    const armOf = (g: GateSpec): string | undefined => g.arm ?? (g.kind === 'absolute' ? parseMetricPath(g.metric, arms)?.path : 'cached');
+    // (an absolute gate's metric parses: checkGatesAgainstResults above rejected any that does not)
+    const armOf = (g: GateSpec): string => g.arm ?? (g.kind === 'absolute' ? parseMetricPath(g.metric, arms)!.path : 'cached');
     const owner = all.map(armOf);
     ev.arms = arms.map((name) => ({ name, verdict: verdictOf(out.filter((g, i) => decides(g) && (owner[i] === name || owner[i] === 'uncached')).map((g) => g.status)) }));
   }
@@ -99,7 +100,7 @@ export function decide(op: Op, threshold: number, lo: number, hi: number): GateR
 
 /** Windows of uncached and a cached path (default `cached`) paired by start time (the same workload window on each path). */
 export function pairWindows(results: Results, arm = 'cached'): { uncached: WindowStats[]; cached: WindowStats[] } {
-  const u = results.windows?.uncached ?? [];
+  const u = pathWindows(results, 'uncached');
   const c = pathWindows(results, arm);
   const byStart = new Map(c.map((w) => [w.start_ms, w]));
   const uu: WindowStats[] = [];

@@ -125,6 +125,14 @@ describe('arms: each arm has its own verdict', () => {
     ]);
   });
 
+  it("a run whose only arm is named cached: relative gates (no arm) decide it", () => {
+    const r = fixture('fail');
+    r.arms = [{ name: 'cached', md_cache: {} }];
+    const ev = evaluateGates(r, [{ kind: 'improvement_ms', metric: 'fetch_md_ms.p95', op: '>=', value: 20 }]);
+    expect(ev.gates[0]!.status).toBe('fail');
+    expect(ev.arms).toEqual([{ name: 'cached', verdict: 'fail' }]);
+  });
+
   it('a plain run (no arms, or an empty arms list) has no per-arm verdicts and no arm on its gates', () => {
     const r = fixture('pass');
     const ev = evaluateGates(r, [hit]);
@@ -228,10 +236,15 @@ describe('windows', () => {
   it('a relative ratio gate uses only windows where both paths have ticks; a ratio gets no Mann-Whitney test', () => {
     const r = run(
       times(6, (i) => ({ ticks: i === 1 ? 0 : 100, deadline_misses: 2 })),
-      times(6, (i) => ({ ticks: i === 4 ? 0 : 100, deadline_misses: 1 })),
+      times(6, (i) => ({ ticks: i === 4 ? 0 : 50, deadline_misses: 1 })),
     );
+    r.paths.uncached.deadline_miss_ratio = 0.02;
+    r.paths.cached.deadline_miss_ratio = 0.03;
     const g = evaluateGate(r, { kind: 'regression_pct', metric: 'deadline_miss_ratio', op: '<=', value: 0 });
     expect(g.note).toBe('only 4 window(s) (< 5): too few to judge; interval is the range of per-window values');
+    // whole run +50 %; each kept window 2/100 vs 1/50: +0 %
+    expect(g.value).toBe(50);
+    expect(g.ci).toEqual([0, 50]);
     expect(g.note).not.toMatch(/Mann-Whitney/);
   });
 
