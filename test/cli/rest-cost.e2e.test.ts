@@ -38,7 +38,8 @@ describe('REST cost (child process)', () => {
     expect(resB.windows).toEqual(res.windows);
     for (const p of ['uncached', 'cached']) {
       const rest = res.paths[p].rest;
-      expect(Object.keys(rest).sort()).toEqual(p === 'cached' ? ['requests', 'requests_per_min', 'saving', 'throttled', 'weight', 'weight_per_min'] : ['requests', 'requests_per_min', 'throttled', 'weight', 'weight_per_min']);
+      const keys = ['banned', 'rate_limited', 'refused', 'requests', 'requests_per_min', 'throttled', 'weight', 'weight_per_min'];
+      expect(Object.keys(rest).sort()).toEqual(p === 'cached' ? [...keys, 'saving'].sort() : keys);
       // max_depth 200 → limit 500 → weight 25 per request
       expect(rest.weight).toBe(25 * rest.requests);
       expect(rest.weight_per_min.count).toBe(10);
