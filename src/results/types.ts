@@ -109,6 +109,10 @@ export interface WindowStats {
   rest_requests?: number;
   rest_weight?: number;
   rest_throttled?: number;
+  /** Of rest_throttled: 429s and 418s, and calls refused by the client during a Retry-After (written when the path had any). */
+  rest_rate_limited?: number;
+  rest_banned?: number;
+  rest_refused?: number;
   /** Cached path only. */
   gets?: number;
   hits?: number;

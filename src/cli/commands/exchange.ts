@@ -92,7 +92,7 @@ export function registerExchange(program: Command): void {
       }).catch((err: unknown) => {
         throw listenError(f.host, f.port, err);
       });
-      if (f.json) process.stdout.write(JSON.stringify({ rest: ex.restUrl, ws: ex.wsUrl, symbols: ex.symbols, weight_limit: ex.weightLimit }) + '\n');
+      if (f.json) process.stdout.write(JSON.stringify({ rest: ex.restUrl, ws: ex.wsUrl, symbols: ex.symbols, ...(ex.weightLimit !== null ? { weight_limit: ex.weightLimit } : {}) }) + '\n');
       else {
         const first = ex.symbols[0]!;
         const more = ex.symbols.length > 8 ? `${ex.symbols.slice(0, 8).join(', ')}, … (${ex.symbols.length})` : ex.symbols.join(', ');
