@@ -32,6 +32,8 @@ export interface RunInfo {
   shards?: number;
   /** Largest V8 heap use any shard's worker reported (MB). */
   worker_peak_heap_mb?: number;
+  /** `mdcache merge`: the runs this one was merged from, and what `--force` let through. */
+  merged?: { runs: { dir: string; id: string; host: string; seed: number; duration_ms: number }[]; forced?: string[] };
 }
 
 export interface CacheResult {

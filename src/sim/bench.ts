@@ -129,6 +129,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
       signal: o.signal,
       observers: o.observers?.(clock),
       restWeights: scenario.rest.weights,
+      restBudgetPerMin: scenario.rest.budget?.weight_per_min,
     }).finally(() => live?.close?.());
   }
   const resolved: Record<string, unknown> = {
