@@ -272,6 +272,8 @@ describe('depth', () => {
     expect(refresh.calls[1]!.depth).toBe(1);
     cache.getSync('C', { depth: 500 });
     expect(refresh.calls[2]!.depth).toBe(20);
+    await settle(clock, cache.get('D', { depth: Number.NaN }), 10);
+    expect(refresh.calls[3]!.depth).toBe(20);
     const off = setup({ enabled: false, max_depth: 20 });
     const p = off.cache.get('A', { depth: 0 });
     const q = off.cache.get('A', { depth: 21 });
