@@ -1,10 +1,8 @@
 /**
  * Waiting in the e2e tests: a condition is checked once now and again each time one of the given events
- * fires — a WebSocket message, a child's output, a WsBook event, a file appearing — never on a polling timer.
- * The only timer is the deadline, which rejects with what was awaited.
+ * fires — a WebSocket message, a child's output, a WsBook event — never on a polling timer.
+ * The only timer is the deadline, which rejects with what was awaited (and `scrapeEvery`, for pull-only endpoints).
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
 
 /** Something with on/off (EventEmitter, ws WebSocket, a child's stdout, a net.Socket). */
 export interface Emitter {
@@ -15,14 +13,14 @@ export interface Emitter {
 /** An event source: `[emitter, 'event']`, or a subscribe function that returns its unsubscribe. */
 export type Trigger = readonly [Emitter, string] | ((recheck: () => void) => () => void);
 
-/** A trigger that fires whenever `path` (a file) is created, written or renamed into place. */
-export function fileChanged(path: string): Trigger {
+/**
+ * For a pull-only endpoint (an HTTP /metrics exposition pushes nothing): re-check every `ms`, as a Prometheus
+ * scraper would. Use an event trigger wherever the thing awaited announces itself.
+ */
+export function scrapeEvery(ms: number): Trigger {
   return (recheck) => {
-    const w: FSWatcher = watch(dirname(path), (_e, name) => {
-      if (name === null || name === basename(path)) recheck();
-    });
-    w.on('error', () => undefined);
-    return () => w.close();
+    const t = setInterval(recheck, ms);
+    return () => clearInterval(t);
   };
 }
 
