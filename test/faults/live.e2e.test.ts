@@ -13,7 +13,7 @@ describe.runIf(process.env.FAULTS_LIVE === '1')('fault matrix: WsBook + cache ag
   for (const f of FAULTS.filter((x) => x.modes.includes('live'))) {
     it(`${f.name}: ${f.what}`, async () => {
       const r = await runLive(f);
-      expectClean(r, rows);
+      expectClean(r, rows, f);
       // a slow reader is cut off by the exchange (its queue bounded: checked as the memory invariant)
       if (f.slowReader) {
         expect(r.slowDropped).toBeGreaterThan(0);
