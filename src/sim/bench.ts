@@ -15,9 +15,10 @@ import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
 import { simulate, type ArmSpec, type SimMarket, type SimulationOutput } from './simulate.js';
-import { mergeShards, shardIndices } from './shard.js';
+import { mergeShards, shardIndices, serializeOutput, type ShardOutput } from './shard.js';
 import { runPool } from './pool.js';
 import { runFleet, type FleetSpec } from './fleet.js';
+import type { SharedTier } from '../cache/shared/tier.js';
 
 export interface BenchOptions {
   bench: BenchScenario;
@@ -56,12 +57,26 @@ export interface BenchOptions {
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
   /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
   fleet?: FleetSpec;
+  /**
+   * The shared (L2) tier under the cached path's cache (md_cache.shared, e.g. a Redis tier), built on the run's
+   * clock before the market connects (real-time runs only); closed after the run.
+   */
+  shared?: (clock: Clock) => Promise<SharedTier<OrderBook> | undefined>;
+  /** Stream-name prefix of the tick arrivals and stage draws (a fleet worker process: `p<i>/`). */
+  streamPrefix?: string;
+  /**
+   * Also return the run's recorders in serialized form (a fleet worker process: the parent adds the workers'
+   * recordings exactly, as the shards of `--jobs`).
+   */
+  keepRecordings?: boolean;
 }
 
 export interface BenchOutput {
   results: Results;
   /** `.hlog` file name → contents. */
   hlogs: Record<string, string>;
+  /** With `keepRecordings`: the recorders, serialized (see mergeShards). */
+  recordings?: ShardOutput;
 }
 
 export const DEFAULT_WINDOW_MS = 60_000;
@@ -89,9 +104,16 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const windowMs = Math.min(o.windowMs ?? defaultWindowMs(o.durationMs), o.durationMs);
   if (Math.ceil(o.durationMs / windowMs) > MAX_WINDOWS) throw new UsageError(`window ${windowMs} ms makes more than ${MAX_WINDOWS} windows in ${o.durationMs} ms; use at least ${minWindowMs(o.durationMs)} ms`);
   const hostClock = new RealClock();
-  const live = o.market ? await o.market(hostClock) : undefined;
-  const realtime = o.realtime || live !== undefined;
+  const realtime = o.realtime || o.market !== undefined;
   const clock: Clock = realtime ? new ZeroedClock(hostClock) : new VirtualClock(0);
+  // The shared tier connects first (a fleet worker then joins the barrier with its tier up), then the market.
+  const shared = await o.shared?.(clock);
+  const live = o.market
+    ? await o.market(hostClock).catch(async (err: unknown) => {
+        await shared?.close();
+        throw err;
+      })
+    : undefined;
   // The .hlog StartTime: the real moment the run's clock started (epoch s) on the real clock; 0 in virtual time (deterministic files).
   const hlogStartSec = realtime ? wallClockEpochMs() / 1000 : 0;
   const feed = o.feed ?? createMarket(scenario, { seed });
@@ -116,6 +138,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     workers = { jobs: o.jobs!, shards: shards.length, peakHeapMb: stats.peakHeapMb };
   } else {
     sim = await simulate({
+      ...(shared ? { shared } : {}),
+      ...(o.streamPrefix ? { streamPrefix: o.streamPrefix } : {}),
       clock,
       market,
       pipeline: o.bench.pipeline,
@@ -129,7 +153,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
       signal: o.signal,
       observers: o.observers?.(clock),
       restWeights: scenario.rest.weights,
-    }).finally(() => live?.close?.());
+    }).finally(async () => {
+      await shared?.close();
+      await live?.close?.();
+    });
   }
   const resolved: Record<string, unknown> = {
     name: scenario.name,
@@ -169,5 +196,5 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const hlogs: Record<string, string> = {};
   for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, hlogStartSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
   results.run.wall_ms = Math.round(hostElapsedMs() - t0);
-  return { results, hlogs };
+  return { results, hlogs, ...(o.keepRecordings ? { recordings: serializeOutput(sim, o.bench.mdCache) } : {}) };
 }
