@@ -88,6 +88,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/record.js')).registerRecord,
   },
   {
+    name: 'import',
+    term: 'import',
+    description: 'convert market data recorded elsewhere into an mdcache-events/1 recording for replay',
+    load: async () => (await import('./commands/import.js')).registerImport,
+  },
+  {
     name: 'export',
     term: 'export',
     description: 'operations kit: a Grafana dashboard and Prometheus alert rules for the mm_md_* metrics',

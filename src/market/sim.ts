@@ -278,31 +278,35 @@ class SymState {
     return i >= 0 && i < this.L ? this.bidQ[i]! : 0;
   }
 
+  /** The top `depth` held levels of each side, written straight into the book's one Float64Array. */
   snapshot(depth: number, time: number): OrderBook {
-    const n = Math.min(depth, this.L);
-    const bt: number[] = [];
-    const bqs: number[] = [];
-    const at: number[] = [];
-    const aqs: number[] = [];
-    for (let i = 0; i < this.L && bt.length < n; i++) {
-      if (this.bidQ[i]! > 0) {
-        bt.push(this.bidBest - i);
-        bqs.push(this.bidQ[i]!);
+    const L = this.L;
+    const n = Math.min(depth, L);
+    const bq = this.bidQ;
+    const aq = this.askQ;
+    let nb = 0;
+    let na = 0;
+    for (let i = 0; i < L && nb < n; i++) if (bq[i]! > 0) nb++;
+    for (let i = 0; i < L && na < n; i++) if (aq[i]! > 0) na++;
+    // [bidTicks(nb) | bidQty(nb) | askTicks(na) | askQty(na)], best first (OrderBook's layout)
+    const data = new Float64Array(2 * (nb + na));
+    for (let i = 0, k = 0; k < nb; i++) {
+      if (bq[i]! > 0) {
+        data[k] = this.bidBest - i;
+        data[nb + k] = bq[i]!;
+        k++;
       }
     }
-    for (let i = 0; i < this.L && at.length < n; i++) {
-      if (this.askQ[i]! > 0) {
-        at.push(this.askBest + i);
-        aqs.push(this.askQ[i]!);
+    const o = 2 * nb;
+    for (let i = 0, k = 0; k < na; i++) {
+      if (aq[i]! > 0) {
+        data[o + k] = this.askBest + i;
+        data[o + na + k] = aq[i]!;
+        k++;
       }
     }
-    return OrderBook.fromLevels(
-      { symbol: this.info.symbol, tick: this.info.tick, qtyDecimals: this.info.qtyDecimals, lastUpdateId: this.lastId, exchangeTime: time, takenAt: time },
-      bt,
-      bqs,
-      at,
-      aqs,
-    );
+    const info = this.info;
+    return new OrderBook({ symbol: info.symbol, tick: info.tick, qtyDecimals: info.qtyDecimals, lastUpdateId: this.lastId, exchangeTime: time, takenAt: time }, nb, na, data);
   }
 }
 

@@ -71,6 +71,27 @@ describe('VirtualClock', () => {
     expect(log).toEqual(['t1', 't1.then1', 't1.then2', 't1.async', 't2 sees 4']);
   });
 
+  it('every timer of a long run sees the promise work of the one before it finished, across the macrotask yields', async () => {
+    // Between timers the loop drains microtasks through process.nextTick and takes a real macrotask every
+    // 1,024 timers: 3,000 timers in one advance cross both kinds of step.
+    const c = new VirtualClock();
+    const seen: number[] = [];
+    let done = 0;
+    for (let i = 0; i < 3000; i++) {
+      c.setTimeout(() => {
+        seen.push(done);
+        void (async () => {
+          // a chain of 20 continuations, each one microtask after the previous
+          for (let k = 0; k < 20; k++) await Promise.resolve();
+          done++;
+        })();
+      }, i % 7);
+    }
+    await c.advance(10);
+    expect(done).toBe(3000);
+    expect(seen).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+  });
+
   it('async code awaiting sleep() observes a consistent now()', async () => {
     const c = new VirtualClock();
     const seen: number[] = [];

@@ -20,6 +20,7 @@ import { parseResults } from '../../src/report/results-file.js';
 import { parseReplay } from '../../src/market/jsonl.js';
 import { generateLines } from '../../src/scenario/generate.js';
 import { parseDepthSnapshot, parseExchangeInfo, parseWsMessage } from '../../src/net/validate.js';
+import { TardisConverter } from '../../src/market/tardis.js';
 import type { Exchange } from '../../src/exchange/server.js';
 import { mutatedDoc, mutatedJsonLine, mutatedLines, mutatedText, type FuzzTarget } from './harness.js';
 
@@ -49,6 +50,41 @@ const replayText = (() => {
   return out;
 })();
 const replayLines = replayText.split('\n').filter(Boolean);
+
+// Tardis CSV (mdcache import): the committed fixtures, mutated line-wise, byte-wise and field-wise
+const tardisInc = text('test/fixtures/tardis/binance_incremental_book_L2_BTCUSDT.csv');
+const tardisSnap = text('test/fixtures/tardis/binance_book_snapshot_5_BTCUSDT.csv');
+const HOSTILE_FIELDS = ['', '-1', '0', '1e999', '1e-30', 'NaN', 'Infinity', 'true', 'false', 'bid', 'ask', 'BTCUSDT', 'ETHUSDT', '99999999999999999999', '0.000000000000000000001', '1.', '.5', '"', '1,2', 'x'.repeat(5000), '61000.005', '61000.05e0'];
+function mutatedCsvFields(valid: string): fc.Arbitrary<string> {
+  const lines = valid.split('\n');
+  return fc.array(fc.tuple(fc.nat({ max: lines.length - 1 }), fc.nat({ max: 40 }), fc.oneof(fc.constantFrom(...HOSTILE_FIELDS), fc.string({ maxLength: 6 }))), { minLength: 1, maxLength: 4 }).map((edits) => {
+    const ls = lines.slice();
+    for (const [i, col, v] of edits) {
+      const f = ls[i]!.split(',');
+      f[col % f.length] = v;
+      ls[i] = f.join(',');
+    }
+    return ls.join('\n');
+  });
+}
+const csvInput = (valid: string): fc.Arbitrary<string> => fc.oneof({ weight: 3, arbitrary: mutatedCsvFields(valid) }, { weight: 2, arbitrary: mutatedLines(valid) }, { weight: 2, arbitrary: mutatedText(valid) }, { weight: 1, arbitrary: fc.string({ maxLength: 200 }) });
+
+/** A converter error is a clear rejection; its output failing the replay reader would be a converter bug (a crash). */
+function importAndReplay(kind: 'incremental' | 'snapshots', csv: string): void {
+  const out: string[] = [];
+  const c = new TardisConverter({ symbols: [{ symbol: 'BTCUSDT', tickSize: '0.01' }], emit: (l) => out.push(l) });
+  csv.split('\n').forEach((l, i) => (kind === 'incremental' ? c.incrementalLine('fuzz.csv', i + 1, l) : c.snapshotLine('fuzz.csv', i + 1, l)));
+  const st = c.finish('fuzz.csv');
+  const header = JSON.stringify({ type: 'header', format: 'mdcache-events/1', scenario: 'imported', seed: 0, start_ms: 0, duration_ms: st.lastT, symbols: c.symbols.map((s) => ({ symbol: s.symbol, tick_size: s.tickSize, price: s.price, qty_decimals: st.qtyDecimals })) });
+  let feed;
+  try {
+    feed = parseReplay([header, ...out].join('\n'), 'imported.jsonl');
+  } catch (err) {
+    throw new Error(`the imported recording does not replay: ${(err as Error).message}`);
+  }
+  feed.advanceTo(feed.endTime);
+  feed.snapshot('BTCUSDT', 5);
+}
 
 // network bodies: exchangeInfo / depth / depthUpdate, as the loopback exchange sends them
 const infoBody = {
@@ -129,6 +165,11 @@ export function parserTargets(): FuzzTarget<any>[] {
         feed.advanceTo(feed.time + 10_000);
         for (const i of feed.instruments) feed.snapshot(i.symbol, 5);
       },
+    },
+    {
+      name: 'Tardis CSV (mdcache import + replay of the result)',
+      arb: fc.oneof(csvInput(tardisInc).map((t) => ['incremental', t] as const), csvInput(tardisSnap).map((t) => ['snapshots', t] as const)),
+      run: ([kind, csv]: readonly ['incremental' | 'snapshots', string]) => importAndReplay(kind, csv),
     },
     {
       name: 'results.json loader (+ gate evaluation)',
