@@ -1,19 +1,16 @@
 /**
  * The parent's side of a live fleet run: start the workers (fleet-procs.ts), read what each wrote in
- * `<out>/proc-<i>/` (results.json, recordings.json), merge them exactly into `<out>/results.json` + report,
+ * `<out>/proc-<i>/` (results.json and .hlog files), merge them exactly (mergeRuns) into `<out>/results.json` + report,
  * evaluate the gates on the merged run and exit like a single run would.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { wallClockEpochMs, wallClockIso } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import type { SharedConfig } from '../config/md-cache.js';
 import { defaultGatesFor, evaluateGates } from '../gates/evaluate.js';
 import type { GateSpec } from '../gates/types.js';
 import type { Results } from '../results/types.js';
 import type { BenchScenario } from '../sim/bench-scenario.js';
-import { mergeProcessRuns, type WorkerRun } from '../sim/merge-processes.js';
-import type { ShardOutput } from '../sim/shard.js';
+import { mergeProcessRuns } from '../sim/merge-processes.js';
+import { loadRun, type LoadedRun } from '../sim/merge.js';
 import { EXIT, ExitCode } from './exit.js';
 import { runWorkerProcesses } from './fleet-procs.js';
 import { exitOnVerdict, writeRunOutput, type RunOutputOptions } from './run-output.js';
@@ -40,29 +37,24 @@ export interface LiveFleetOptions {
   extraSummary?: (merged: Results) => string | undefined;
 }
 
-function readJson<T>(file: string, worker: number): T {
+/** A worker's run folder read back (results.json and its .hlog files); a worker that wrote none fails the run. */
+function loadWorker(dir: string, worker: number): LoadedRun {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
+    return loadRun(dir);
   } catch (err) {
-    throw new ExitCode(EXIT.gate, `mdcache: worker ${worker} exited without writing ${file} (${(err as Error).message.split('\n')[0]})`);
+    throw new ExitCode(EXIT.gate, `mdcache: worker ${worker}'s run in ${dir} cannot be read (${(err as Error).message.split('\n')[0]})`);
   }
 }
 
 export async function runLiveFleet(o: LiveFleetOptions): Promise<void> {
-  const startedAt = wallClockIso();
-  const startSec = wallClockEpochMs() / 1000;
   const ran = await runWorkerProcesses({ label: o.label, processes: o.processes, outDir: o.outDir, workerArgs: o.workerArgs, relay: o.relay });
-  const workers: WorkerRun[] = ran.workers.map((w) => ({
-    results: readJson<Results>(join(w.dir, 'results.json'), w.index),
-    recordings: readJson<ShardOutput>(join(w.dir, 'recordings.json'), w.index),
-  }));
+  const workers = ran.workers.map((w) => loadWorker(w.dir, w.index));
   const { results, hlogs } = mergeProcessRuns(workers, {
-    bench: o.bench,
-    run: { ...o.run, started_at: startedAt, wall_ms: Math.round(ran.wallMs), clock: 'real' },
-    hlogStartSec: startSec,
+    run: o.run,
     shared: o.shared ? { url: o.shared.url, lease_ms: o.shared.lease_ms } : null,
     budgetWeightPerMin: o.bench.scenario.rest.budget?.weight_per_min,
   });
+  results.run.wall_ms = Math.round(ran.wallMs);
   if (ran.interrupted) results.run.interrupted = true;
   o.complete?.(
     results,

@@ -82,6 +82,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/compare.js')).registerCompare,
   },
   {
+    name: 'merge',
+    term: 'merge [options] <dirs...>',
+    description: 'merge runs from several processes or hosts into one results.json + report: histograms added exactly, counters summed, windows aligned; exit 2 on runs of different scenarios unless --force',
+    load: async () => (await import('./commands/merge.js')).registerMerge,
+  },
+  {
     name: 'record',
     term: 'record [options]',
     description: 'record a Binance-compatible depth stream (REST snapshots + WebSocket diffs) as mdcache-events/1 JSONL for replay',

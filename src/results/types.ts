@@ -34,6 +34,8 @@ export interface RunInfo {
   worker_peak_heap_mb?: number;
   /** A worker process of a real fleet (`bench --source binance --processes N`): its index and the fleet size. */
   fleet_worker?: { index: number; of: number };
+  /** `mdcache merge`: the runs this one was merged from, and what `--force` let through. */
+  merged?: { runs: { dir: string; id: string; host: string; seed: number; duration_ms: number }[]; forced?: string[] };
 }
 
 export interface CacheResult {

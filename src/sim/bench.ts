@@ -15,7 +15,7 @@ import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
 import { simulate, type ArmSpec, type SimMarket, type SimulationOutput } from './simulate.js';
-import { mergeShards, shardIndices, serializeOutput, type ShardOutput } from './shard.js';
+import { mergeShards, shardIndices } from './shard.js';
 import { runPool } from './pool.js';
 import { runFleet, type FleetSpec } from './fleet.js';
 import type { SharedTier } from '../cache/shared/tier.js';
@@ -64,19 +64,12 @@ export interface BenchOptions {
   shared?: (clock: Clock) => Promise<SharedTier<OrderBook> | undefined>;
   /** Stream-name prefix of the tick arrivals and stage draws (a fleet worker process: `p<i>/`). */
   streamPrefix?: string;
-  /**
-   * Also return the run's recorders in serialized form (a fleet worker process: the parent adds the workers'
-   * recordings exactly, as the shards of `--jobs`).
-   */
-  keepRecordings?: boolean;
 }
 
 export interface BenchOutput {
   results: Results;
   /** `.hlog` file name → contents. */
   hlogs: Record<string, string>;
-  /** With `keepRecordings`: the recorders, serialized (see mergeShards). */
-  recordings?: ShardOutput;
 }
 
 export const DEFAULT_WINDOW_MS = 60_000;
@@ -196,5 +189,5 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const hlogs: Record<string, string> = {};
   for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, hlogStartSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
   results.run.wall_ms = Math.round(hostElapsedMs() - t0);
-  return { results, hlogs, ...(o.keepRecordings ? { recordings: serializeOutput(sim, o.bench.mdCache) } : {}) };
+  return { results, hlogs };
 }

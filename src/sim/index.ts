@@ -13,3 +13,5 @@ export { readPipeline, PIPELINE_DEFAULTS } from '../pipeline/config.js';
 export type { PipelineConfig, StageConfig, TicksConfig, Arrival, OnBusy } from '../pipeline/config.js';
 export { Rng, rngStream } from '../core/rng.js';
 export type * from '../results/types.js';
+export { loadRun, mergeRuns, mergeRunDirs, checkMergeable, histogramScale } from './merge.js';
+export type { LoadedRun, MergeOptions, MergeOutput } from './merge.js';

@@ -1,64 +1,37 @@
 /**
- * Merges the runs of a fleet's worker processes (`bench --source binance --processes N`) into one results
- * document: each worker hands over its recorders (HDR histograms per window, counters, REST meters) in the
- * serialized form the `--jobs` shards use, and they are added exactly (mergeShards) — the workers start
- * their clocks together, so window i of every worker covers the same seconds. Counters are sums; the fleet
- * block (src/sim/fleet-processes.ts) has one row per worker.
+ * The parent of a fleet of real worker processes (`bench --source binance --processes N`) merges what the
+ * workers wrote in `<out>/proc-<i>/` with `mergeRuns` (src/sim/merge.ts: histograms added exactly from the
+ * `.hlog` files, counters summed, windows aligned by their start — the workers start their clocks together)
+ * and adds what a plain merge does not carry: the `fleet` block (one row per worker, src/sim/fleet-processes.ts),
+ * the shared tier's counts (summed; its round trip the worst worker's) and the worst worker's scheduler lateness.
  */
-import type { Results, RunInfo } from '../results/types.js';
-import { renderHlog } from '../metrics/hlog.js';
-import type { BenchScenario } from './bench-scenario.js';
+import type { Results, SharedTierResult } from '../results/types.js';
 import type { BenchOutput } from './bench.js';
 import { fleetFromProcesses, type FleetProcessesOptions } from './fleet-processes.js';
-import { buildResults, recordedHistograms } from './results.js';
-import { mergeShards, type ShardOutput } from './shard.js';
-
-export interface WorkerRun {
-  results: Results;
-  recordings: ShardOutput;
-}
+import { mergeRuns, type LoadedRun } from './merge.js';
 
 export interface MergeProcessesOptions extends FleetProcessesOptions {
-  bench: BenchScenario;
-  run: RunInfo;
-  /** Epoch seconds of the fleet's start (the .hlog StartTime). */
-  hlogStartSec: number;
+  run: { id: string; command: string; version: string; host: string };
 }
 
-export function mergeProcessRuns(workers: readonly WorkerRun[], o: MergeProcessesOptions): BenchOutput {
-  if (workers.length === 0) throw new Error('mergeProcessRuns: no worker runs');
-  const first = workers[0]!.results;
-  const windowMs = first.windows.window_ms;
-  const sim = mergeShards(
-    workers.map((w) => w.recordings),
-    { bench: o.bench, windowMs },
-  );
-  const interrupted = workers.some((w) => w.results.run.interrupted);
-  const results = buildResults({
-    run: { ...o.run, ...(interrupted ? { interrupted: true } : {}) },
-    scenario: first.scenario,
-    seed: first.seed,
-    durationMs: Math.round(sim.ranMs),
-    windowMs,
-    stageNames: o.bench.pipeline.stages.map((s) => s.name),
-    sim,
-  });
-  // Real-clock figures the recorders do not carry: ticks dropped at the end (summed), and the shared tier's
-  // round trip (the worst worker's percentiles; the counts summed).
-  for (const path of ['uncached', 'cached'] as const) {
-    const dropped = workers.map((w) => w.results.paths[path].dropped_at_end);
-    if (dropped.some((d) => d !== undefined)) results.paths[path].dropped_at_end = dropped.reduce<number>((n, d) => n + (d ?? 0), 0);
+function sumShared(all: readonly SharedTierResult[]): SharedTierResult {
+  const out: SharedTierResult = { l2_hits: 0, l2_misses: 0, lease_wins: 0, lease_waits: 0, lease_timeouts: 0, writes_refused: 0, errors: 0, fallbacks: 0, resyncs: 0, rtt_ms: { p50: 0, p99: 0, max: 0, count: 0 } };
+  for (const s of all) {
+    for (const k of ['l2_hits', 'l2_misses', 'lease_wins', 'lease_waits', 'lease_timeouts', 'writes_refused', 'errors', 'fallbacks', 'resyncs'] as const) out[k] += s[k];
+    out.rtt_ms = { p50: Math.max(out.rtt_ms.p50, s.rtt_ms.p50), p99: Math.max(out.rtt_ms.p99, s.rtt_ms.p99), max: Math.max(out.rtt_ms.max, s.rtt_ms.max), count: out.rtt_ms.count + s.rtt_ms.count };
   }
-  const rtts = workers.map((w) => w.results.paths.cached.cache?.shared?.rtt_ms).filter((r) => r !== undefined);
-  const sh = results.paths.cached.cache?.shared;
-  if (sh && rtts.length > 0) sh.rtt_ms = { p50: Math.max(...rtts.map((r) => r.p50)), p99: Math.max(...rtts.map((r) => r.p99)), max: Math.max(...rtts.map((r) => r.max)), count: rtts.reduce((n, r) => n + r.count, 0) };
-  const lateness = workers.map((w) => w.results.scheduler_lateness_ms).filter((l) => l !== undefined);
+  return out;
+}
+
+/** Merges the workers' runs (in worker order); gates are left to the caller. */
+export function mergeProcessRuns(workers: readonly LoadedRun[], o: MergeProcessesOptions): BenchOutput {
+  if (workers.length === 0) throw new Error('mergeProcessRuns: no worker runs');
+  const { results, hlogs } = mergeRuns(workers, { run: o.run, gates: null });
+  const each: Results[] = workers.map((w) => w.results);
+  const shared = each.map((r) => r.paths.cached.cache?.shared).filter((s): s is SharedTierResult => s !== undefined);
+  if (shared.length > 0 && results.paths.cached.cache) results.paths.cached.cache.shared = sumShared(shared);
+  const lateness = each.map((r) => r.scheduler_lateness_ms).filter((l) => l !== undefined);
   if (lateness.length > 0) results.scheduler_lateness_ms = lateness.reduce((a, b) => (b.p99 > a.p99 ? b : a));
-  results.fleet = fleetFromProcesses(
-    workers.map((w) => w.results),
-    o,
-  );
-  const hlogs: Record<string, string> = {};
-  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, o.hlogStartSec, `mdcache ${h.name}: ${workers.length} worker processes added; values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
+  results.fleet = fleetFromProcesses(each, o);
   return { results, hlogs };
 }

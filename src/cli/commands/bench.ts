@@ -10,7 +10,7 @@ import { RealClock, wallClockIso } from '../../core/clock.js';
 import { UsageError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { openReplay } from '../../market/jsonl.js';
-import { checkOutputFile, ensureOutputDir, writeFileAtomic } from '../../io/atomic.js';
+import { checkOutputFile, ensureOutputDir } from '../../io/atomic.js';
 import { loadGatesFile } from '../../gates/spec.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { runBench } from '../../sim/bench.js';
@@ -203,7 +203,7 @@ export function registerBench(program: Command): void {
         realtime: f.realtime,
         market: market && f.fleetWorker ? afterBarrier(market, stop.signal) : market,
         ...(shared ? { shared } : {}),
-        ...(f.fleetWorker ? { streamPrefix: workerStreamPrefix(f.fleetWorker), keepRecordings: true } : {}),
+        ...(f.fleetWorker ? { streamPrefix: workerStreamPrefix(f.fleetWorker) } : {}),
         windowMs,
         feed,
         jobs: f.jobs ?? defaultJobs(),
@@ -225,7 +225,6 @@ export function registerBench(program: Command): void {
         // A worker of a fleet: its own files only (the parent merges them and renders the report).
         results.run.fleet_worker = { index: f.fleetWorker.index, of: f.fleetWorker.of };
         try {
-          writeFileAtomic(join(outDir, 'recordings.json'), JSON.stringify(ran.recordings) + '\n');
           writeWorkerOutput(results, hlogs, outDir);
         } finally {
           stop.dispose();
