@@ -3,6 +3,7 @@
  * its unit, and its per-window analogue (used for confidence intervals) when one exists.
  */
 import type { PathResult, Results, WindowStats } from '../results/types.js';
+import type { FleetResult } from '../sim/fleet.js';
 
 export type Unit = 'ms' | 'ratio' | 'ticks' | 'count';
 /** `uncached`, `cached`, or the name of an arm (a named cached path, see results.arms). */
@@ -85,6 +86,25 @@ for (const p of PERCENTILE_KEYS) {
   SHADOW.push({ key: `candidate_staleness_ms.${p}`, unit: p === 'count' ? 'count' : 'ms', cachedOnly: false });
 }
 const SHADOW_BY_KEY = new Map(SHADOW.map((m) => [m.key, m]));
+
+/**
+ * `fleet.*`: the fleet's REST cost (`bench --processes N`, scenario `fleet:`). `rest` is the fleet with the
+ * shared tier (L1-only when it has none), `rest_l1_only` every process refreshing on its own; `per_process.<f>.
+ * {sum,min,max,mean}` aggregates one per-process counter over the processes.
+ */
+export const FLEET_PROCESS_FIELDS = ['gets', 'errors', 'hits', 'stale_hits', 'misses', 'rest_requests', 'rest_weight', 'l2_hits', 'lease_wins', 'lease_waits', 'shared_errors', 'fallbacks'] as const;
+export const FLEET_AGGREGATES = ['sum', 'min', 'max', 'mean'] as const;
+const FLEET: MetricInfo[] = [
+  { key: 'processes', unit: 'count', cachedOnly: false },
+  { key: 'weight_ratio', unit: 'ratio', cachedOnly: false },
+  { key: 'budget_weight_per_min', unit: 'count', cachedOnly: false },
+];
+for (const r of ['rest', 'rest_l1_only']) {
+  for (const s of REST_SCALARS) FLEET.push({ key: `${r}.${s}`, unit: 'count', cachedOnly: false });
+  for (const d of REST_RATES) for (const p of PERCENTILE_KEYS) FLEET.push({ key: `${r}.${d}.${p}`, unit: 'count', cachedOnly: false });
+}
+for (const f of FLEET_PROCESS_FIELDS) for (const a of FLEET_AGGREGATES) FLEET.push({ key: `per_process.${f}.${a}`, unit: 'count', cachedOnly: false });
+const FLEET_BY_KEY = new Map(FLEET.map((m) => [m.key, m]));
 const NAME = '[A-Za-z0-9_\\-:/]+';
 const STAGE_RE = new RegExp(`^stages\\.(${NAME})\\.(${PERCENTILE_KEYS.join('|')})$`);
 const INVALIDATION_RE = new RegExp(`^cache\\.invalidations\\.(${NAME})$`);
@@ -111,7 +131,11 @@ export function parseMetricPath(full: string, arms: readonly string[] | 'any' = 
     const info = SHADOW_BY_KEY.get(full.slice(dot + 1));
     return info ? { path, info } : undefined;
   }
-  const isArm = path !== 'uncached' && (path === 'cached' || (arms === 'any' ? ARM_PATH_RE.test(path) && path !== 'shadow' : arms.includes(path)));
+  if (path === 'fleet') {
+    const info = FLEET_BY_KEY.get(full.slice(dot + 1));
+    return info ? { path, info } : undefined;
+  }
+  const isArm = path !== 'uncached' && (path === 'cached' || (arms === 'any' ? ARM_PATH_RE.test(path) && path !== 'shadow' && path !== 'fleet' : arms.includes(path)));
   if (path !== 'uncached' && !isArm) return undefined;
   const info = metricInfo(full.slice(dot + 1));
   if (!info || (info.cachedOnly && !isArm)) return undefined;
@@ -123,6 +147,7 @@ export function allMetricPaths(arms: readonly string[] = []): string[] {
   const out: string[] = [];
   for (const path of ['uncached', 'cached', ...arms]) for (const m of STATIC) if (!m.cachedOnly || path !== 'uncached') out.push(`${path}.${m.key}`);
   for (const m of SHADOW) out.push(`shadow.${m.key}`);
+  for (const m of FLEET) out.push(`fleet.${m.key}`);
   return out;
 }
 
@@ -145,6 +170,10 @@ export const VALID_METRICS_TEXT = [
   `cached.rest.saving`,
   `shadow.{compared,tob_mismatch_ratio,depth_mismatch_ratio,compared_depth}`,
   `shadow.{tob_mismatch_ticks,depth_mismatch_levels,candidate_staleness_ms}.${PCTS}`,
+  `fleet.{processes,weight_ratio,budget_weight_per_min}`,
+  `fleet.{rest,rest_l1_only}.{${REST_SCALARS.join(',')}}`,
+  `fleet.{rest,rest_l1_only}.{${REST_RATES.join(',')}}.${PCTS}`,
+  `fleet.per_process.{${FLEET_PROCESS_FIELDS.join(',')}}.{${FLEET_AGGREGATES.join(',')}}`,
 ].join(', ');
 
 export const VALID_RELATIVE_TEXT = [`{fetch_md_ms,tick_total_ms}.${PCTS}`, `{${PATH_SCALARS.join(',')}}`, `stages.<stage>.${PCTS}`, `rest.{${REST_SCALARS.join(',')}}`, `rest.{${REST_RATES.join(',')}}.${PCTS}`].join(', ');
@@ -152,6 +181,7 @@ export const VALID_RELATIVE_TEXT = [`{fetch_md_ms,tick_total_ms}.${PCTS}`, `{${P
 /** Reads a path-less metric from one path of a Results document; undefined when absent from this run. */
 export function readMetric(results: Results, path: PathName, key: string): number | undefined {
   if (path === 'shadow') return results.shadow ? num(dig(results.shadow, key.split('.'))) : undefined;
+  if (path === 'fleet') return results.fleet ? readFleetMetric(results.fleet, key) : undefined;
   const p: PathResult | undefined = results.paths?.[path];
   if (!p) return undefined;
   const parts = key.split('.');
@@ -165,6 +195,33 @@ export function readMetric(results: Results, path: PathName, key: string): numbe
     return st ? num((st as unknown as Record<string, unknown>)[parts[2]!]) : undefined;
   }
   return num(dig(p, parts));
+}
+
+/** A `fleet.*` metric (path-less key) of a fleet result; undefined when absent (e.g. L2 counters without a shared tier). */
+function readFleetMetric(f: FleetResult, key: string): number | undefined {
+  const parts = key.split('.');
+  if (parts[0] !== 'per_process') return num(dig(f, parts));
+  const field = parts[1]!;
+  const values: number[] = [];
+  for (const p of f.per_process ?? []) {
+    const v = field === 'rest_requests' ? p.rest?.requests : field === 'rest_weight' ? p.rest?.weight : (p as unknown as Record<string, unknown>)[field];
+    if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
+    values.push(v);
+  }
+  if (values.length === 0) return undefined;
+  const sum = values.reduce((a, b) => a + b, 0);
+  switch (parts[2]) {
+    case 'sum':
+      return sum;
+    case 'min':
+      return Math.min(...values);
+    case 'max':
+      return Math.max(...values);
+    case 'mean':
+      return Math.round((sum / values.length) * 1000) / 1000;
+    default:
+      return undefined;
+  }
 }
 
 function dig(o: unknown, parts: string[]): unknown {

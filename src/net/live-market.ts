@@ -130,6 +130,15 @@ export async function connectLiveMarket(o: LiveMarketOptions): Promise<LiveMarke
     invalidatorCounts: () => ({ ...(invalidators[0]?.stats() ?? {}) }),
     restStats: () => ({ uncached: sources.uncached.stats(), cached: (armSources.size > 0 ? [...armSources.values()][0]! : sources.cached).stats(), feed: feedSource.stats() }),
     wsStats: () => wsBook.stats(),
+    usedWeight1m: () => {
+      // The venue's figure is per IP: the latest any of this process' sources received.
+      let last: { weight: number; at: number } | undefined;
+      for (const src of [sources.uncached, sources.cached, feedSource, ...armSources.values()]) {
+        const u = src.usedWeight1m();
+        if (u && (!last || u.at >= last.at)) last = u;
+      }
+      return last && { venue: o.restUrl, weight: last.weight };
+    },
     describe: () => ({ source: 'binance', rest_url: o.restUrl, ws_url: o.wsUrl, symbol_count: symbols.length, symbols }),
     close: () => wsBook.close(),
   };

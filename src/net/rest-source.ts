@@ -162,6 +162,7 @@ export class BinanceRestSource implements SnapshotSource {
       } catch (err) {
         throw this.failure(err, timedOut, signal, path);
       }
+      this.noteUsedWeight(res.headers.get('x-mbx-used-weight-1m'));
       if (res.status === 429 || res.status === 418) {
         const ms = parseRetryAfter(res.headers.get('retry-after')) ?? this.defaultRetryAfterMs;
         // One Retry-After blocks every request of this source (all symbols, exchangeInfo too) until it ends;
@@ -188,6 +189,18 @@ export class BinanceRestSource implements SnapshotSource {
       this.clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  private usedWeight: { weight: number; at: number } | undefined;
+
+  /** `X-MBX-USED-WEIGHT-1M`: the venue's used weight of its rolling minute (the whole IP's), kept with the time it arrived. */
+  private noteUsedWeight(v: string | null): void {
+    if (v !== null && /^\d{1,15}$/.test(v.trim())) this.usedWeight = { weight: Number(v.trim()), at: this.clock.now() };
+  }
+
+  /** The last used weight the venue reported (undefined when no response carried the header). */
+  usedWeight1m(): { weight: number; at: number } | undefined {
+    return this.usedWeight && { ...this.usedWeight };
   }
 
   private failure(err: unknown, timedOut: boolean, signal: AbortSignal | undefined, path: string): Error {

@@ -3,7 +3,7 @@
  * or `mdcache shadow` (pure). A `datasource` variable picks the Prometheus data source and a `symbol`
  * variable filters the per-symbol panels.
  */
-import { M, hitRatioExpr, quantileExpr, sumRate } from './promql.js';
+import { M, hitRatioExpr, quantileExpr, restWeightPerMinExpr, sumRate } from './promql.js';
 
 type Json = Record<string, unknown>;
 
@@ -149,6 +149,49 @@ const ROWS: { title: string; panels: PanelDef[] }[] = [
           { expr: quantileExpr(0.5, M.shadowStaleness, R), legend: 'p50' },
           { expr: quantileExpr(0.99, M.shadowStaleness, R), legend: 'p99' },
         ],
+      },
+    ],
+  },
+  {
+    title: 'REST weight (venue rate limit)',
+    panels: [
+      {
+        title: 'REST weight, share of the budget',
+        description: 'Request weight sent per minute (all paths) / rest.budget.weight_per_min. The alert fires above 80 % for 5 minutes; the venue answers 429, then 418 bans, past its limit.',
+        type: 'stat',
+        unit: 'percentunit',
+        w: 6,
+        h: 8,
+        targets: [{ expr: `${restWeightPerMinExpr(R)} / max(${M.restBudget})`, legend: 'of budget' }],
+        thresholds: [[0, 'green'], [0.8, 'orange'], [1, 'red']],
+        min: 0,
+      },
+      {
+        title: 'REST weight per minute',
+        description: 'Request weight sent per minute by path (mm_md_rest_weight_total: the weight of each depth request by the limit asked for), the budget, and the used weight the venue reports in X-MBX-USED-WEIGHT-1M (its rolling minute, whole IP; live exchanges only).',
+        type: 'timeseries',
+        unit: 'none',
+        w: 18,
+        h: 8,
+        targets: [
+          { expr: restWeightPerMinExpr(R, 'path'), legend: '{{path}}' },
+          { expr: `max(${M.restBudget})`, legend: 'budget' },
+          { expr: `max by (venue) (${M.restUsedWeight})`, legend: 'venue-reported used weight (1m)' },
+        ],
+        min: 0,
+      },
+      {
+        title: 'REST requests and throttling',
+        description: 'Snapshot requests sent per second by path, and 429 (rate limited) / 418 (banned) responses.',
+        type: 'timeseries',
+        unit: 'reqps',
+        w: 24,
+        h: 8,
+        targets: [
+          { expr: sumRate(M.restRequests, R, { by: 'path' }), legend: '{{path}} requests' },
+          { expr: sumRate(M.restThrottled, R, { by: 'path' }), legend: '{{path}} 429/418' },
+        ],
+        min: 0,
       },
     ],
   },

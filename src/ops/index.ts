@@ -7,3 +7,6 @@ export { runCanary, canarySet, symbolBucket, CANARY_SCHEMA } from './canary.js';
 export type { CanaryResults, CanaryStep, CanaryOutcome, CanaryOptions } from './canary.js';
 export { startMetricsServer } from '../metrics/server.js';
 export type { MetricsServer } from '../metrics/server.js';
+export { exposeRestMetrics, REST_METRIC_NAMES } from '../metrics/rest-metrics.js';
+export type { RestCounts, RestMetricsSource } from '../metrics/rest-metrics.js';
+export { RestMeter, meteredSource } from '../sim/rest-meter.js';

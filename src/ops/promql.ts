@@ -24,7 +24,17 @@ export const M = {
   shadowCompared: 'mm_md_shadow_compared_total',
   shadowTobMismatch: 'mm_md_shadow_tob_mismatch_total',
   shadowDepthMismatch: 'mm_md_shadow_depth_mismatch_total',
+  restWeight: 'mm_md_rest_weight_total',
+  restRequests: 'mm_md_rest_requests_total',
+  restThrottled: 'mm_md_rest_throttled_total',
+  restBudget: 'mm_md_rest_weight_budget_per_min',
+  restUsedWeight: 'mm_md_rest_used_weight_1m',
 } as const;
+
+/** REST weight sent per minute (summed over paths, or by `by`), from the counter's rate over `range`. */
+export function restWeightPerMinExpr(range: string, by?: string): string {
+  return `${sumRate(M.restWeight, range, { by })} * 60`;
+}
 
 /** `rate(m{sel}[w])` summed (optionally by labels). */
 export function sumRate(metric: string, range: string, opts: { by?: string; sel?: string } = {}): string {

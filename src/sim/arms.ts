@@ -9,7 +9,7 @@ import { Reader, isObj, join, show, type Obj } from '../config/reader.js';
 import type { ArmSpec } from './simulate.js';
 
 /** Names an arm may not take: the path names and the first segment of other gate metrics. */
-export const RESERVED_ARM_NAMES = ['uncached', 'cached', 'shadow', 'arms'] as const;
+export const RESERVED_ARM_NAMES = ['uncached', 'cached', 'shadow', 'fleet', 'arms'] as const;
 export const ARM_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 
 /** Deep-merges `over` onto `base` (plain objects merge key by key; anything else replaces). */

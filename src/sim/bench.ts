@@ -146,6 +146,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
       signal: o.signal,
       observers: o.observers?.(clock),
       restWeights: scenario.rest.weights,
+      restBudgetPerMin: scenario.rest.budget?.weight_per_min,
     }).finally(async () => {
       await shared?.close();
       await live?.close?.();

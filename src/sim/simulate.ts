@@ -25,7 +25,8 @@ import { cachedFetch, uncachedFetch, type SnapshotSource } from '../pipeline/fet
 import { TickPath, type TickObserver, type Tick } from '../pipeline/tick-path.js';
 import { PathRecorder, type BookQuality } from './recorder.js';
 import { meteredSource } from './rest-meter.js';
-import type { RestWeightStep } from '../market/rest-cost.js';
+import { DEFAULT_WEIGHT_BUDGET_PER_MIN, type RestWeightStep } from '../market/rest-cost.js';
+import { exposeRestMetrics } from '../metrics/rest-metrics.js';
 import type { SharedTier } from '../cache/shared/tier.js';
 
 /** What the simulation needs from a market (synthetic generator, replay, or a live exchange). */
@@ -47,6 +48,8 @@ export interface SimMarket<B> {
    * its (re)sync snapshots from `snapshots` (the arm's REST source, so they count as that path's requests).
    */
   bookFeed?(snapshots: SnapshotSource<B>, clock: Clock): BookFeed<B> & { detach(): void };
+  /** A live venue's last reported used weight of its rolling minute (`X-MBX-USED-WEIGHT-1M`), for /metrics. */
+  usedWeight1m?(): { venue: string; weight: number } | undefined;
 }
 
 /** Which paths a tick goes to (canary routing; `cached` covers every arm); default: all. */
@@ -89,6 +92,8 @@ export interface SimulationOptions<B> {
    * `p<i>/` so that, on the same seed, each process ticks on its own arrivals (as in the simulated fleet).
    */
   streamPrefix?: string;
+  /** The REST weight budget per minute, exposed with the REST metrics (default: Binance spot's 6,000). */
+  restBudgetPerMin?: number;
 }
 
 /** What one arm recorded. */
@@ -229,6 +234,14 @@ export class Simulation<B> {
     this.cachedRec = first.rec;
     this.refreshLatency = first.refreshLatency;
     this.uncachedPath = new TickPath<B>('uncached', clock, uncachedFetch(meteredSource(market.source('uncached'), this.uncachedRec.rest, clock)), o.mdCache.max_depth, pipeline.on_busy, tee(this.uncachedRec, o.observers?.uncached));
+    // REST cost on /metrics: each path's meter, read at scrape time (mm_md_rest_*).
+    if (o.registry) {
+      exposeRestMetrics(o.registry, {
+        paths: { uncached: this.uncachedRec.rest, cached: first.rec.rest },
+        budgetPerMin: o.restBudgetPerMin ?? DEFAULT_WEIGHT_BUDGET_PER_MIN,
+        usedWeight1m: market.usedWeight1m ? () => market.usedWeight1m!() : undefined,
+      });
+    }
     this.scheduler = clock instanceof VirtualClock ? new TimerChainScheduler(clock) : new CatchUpScheduler(clock);
     // Real time: the run starts now that it is built (its construction is not ticks starting late).
     if (clock instanceof ZeroedClock) clock.restart();

@@ -18,6 +18,8 @@ import { ERROR_DEFAULT_GATES as DEFAULT_GATES, ROLLBACK_GATES, loadGatesFile } f
 import { alertRules } from '../../src/ops/alerts.js';
 import { grafanaDashboard } from '../../src/ops/grafana.js';
 import { shadowMetrics } from '../../src/sim/shadow-metrics.js';
+import { exposeRestMetrics } from '../../src/metrics/rest-metrics.js';
+import { RestMeter } from '../../src/sim/rest-meter.js';
 import { ROOT } from '../helpers/cli.js';
 
 const PROMTOOL = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -44,6 +46,12 @@ async function exposition(): Promise<string> {
   s.latency('candidate', 0.2);
   s.divergence(1, 2, 80);
   s.simTime(1000);
+  const uncached = new RestMeter(1000);
+  const cached = new RestMeter(1000);
+  uncached.sent(0, 100);
+  uncached.throttledAt(5);
+  cached.sent(0, 1000);
+  exposeRestMetrics(registry, { paths: { uncached, cached }, budgetPerMin: 6000, usedWeight1m: () => ({ venue: 'http://127.0.0.1:8089', weight: 55 }) });
   return registry.metrics();
 }
 
@@ -52,7 +60,9 @@ describe('export alerts', () => {
 
   it('one rule per live-observable gate and rollback condition; the rest listed as skipped', () => {
     const r = alertRules(DEFAULT_GATES, ROLLBACK_GATES);
-    expect(r.rules.map((x) => x.alert)).toEqual(['MdCacheGateHitRatioGe07', 'MdCacheGateFetchMdP95ImprovementGe20Ms', 'MdCacheRollbackHitRatioLt05', 'MdCacheRollbackFetchMdP95RegressionGt15Pct']);
+    expect(r.rules.map((x) => x.alert)).toEqual(['MdCacheGateHitRatioGe07', 'MdCacheGateFetchMdP95ImprovementGe20Ms', 'MdCacheRollbackHitRatioLt05', 'MdCacheRollbackFetchMdP95RegressionGt15Pct', 'MdCacheRestWeightHigh', 'MdCacheRestUsedWeightHigh']);
+    expect(r.rules.find((x) => x.alert === 'MdCacheRestWeightHigh')!.expr).toBe('(sum (rate(mm_md_rest_weight_total[5m])) * 60) > 0.8 * max(mm_md_rest_weight_budget_per_min)');
+    expect(alertRules(DEFAULT_GATES, ROLLBACK_GATES, { restBudgetShare: 0.9 }).rules.find((x) => x.alert === 'MdCacheRestUsedWeightHigh')!.expr).toBe('(max(mm_md_rest_used_weight_1m)) > 0.9 * max(mm_md_rest_weight_budget_per_min)');
     expect(r.rules.find((x) => x.alert === 'MdCacheGateHitRatioGe07')!.expr).toMatch(/\) < 0\.7$/); // gate negated
     expect(r.rules.find((x) => x.alert === 'MdCacheRollbackHitRatioLt05')!.expr).toMatch(/\) < 0\.5$/); // condition as is
     expect(r.skipped.map((s) => s.gate)).toEqual(['tick_total p95 <= 130 ms', 'deadline_miss < 2 %']);
@@ -110,6 +120,54 @@ describe('export alerts', () => {
     };
     writeFileSync(join(dir, 'alerts.test.yml'), JSON.stringify(test, null, 2)); // JSON is YAML
     const t = promtool(['test', 'rules', 'alerts.test.yml']);
+    expect(t.out).toContain('SUCCESS');
+    expect(t.code, t.out).toBe(0);
+  });
+
+  withPromtool('promtool test rules: REST weight at 90 % of the budget fires the REST alerts after 5m; 50 % fires none', () => {
+    const r = alertRules(DEFAULT_GATES, ROLLBACK_GATES);
+    writeFileSync(join(dir, 'rest-alerts.yml'), r.yaml);
+    const rest = r.rules.filter((x) => x.alert.startsWith('MdCacheRest'));
+    const fired = (alert: string, value: string) => {
+      const rule = rest.find((x) => x.alert === alert)!;
+      const what = alert === 'MdCacheRestWeightHigh' ? 'REST weight sent per minute' : 'Venue-reported used weight (X-MBX-USED-WEIGHT-1M)';
+      return {
+        exp_labels: { severity: 'warning', mdcache_rest: rule.source },
+        exp_annotations: {
+          summary: `mdcache REST weight near the venue's limit: ${rule.source}`,
+          description: `${what} has been above 80 % of the budget for 5m (value ${value}): the venue answers 429 and then bans (418) past its limit; lower the refresh rate or the snapshot depth.`,
+        },
+      };
+    };
+    // weight per minute split over two paths (the sum is what the venue counts), the budget gauge, the venue's figure
+    const series = (perMin: number, used: number) => [
+      { series: 'mm_md_rest_weight_total{path="uncached"}', values: `0+${perMin / 2}x30` },
+      { series: 'mm_md_rest_weight_total{path="cached"}', values: `0+${perMin / 2}x30` },
+      { series: 'mm_md_rest_weight_budget_per_min', values: '6000x30' },
+      { series: 'mm_md_rest_used_weight_1m{venue="http://127.0.0.1:8089"}', values: `${used}x30` },
+    ];
+    const test = {
+      rule_files: ['rest-alerts.yml'],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: series(5400, 5500),
+          alert_rule_test: [
+            { eval_time: '3m', alertname: 'MdCacheRestWeightHigh', exp_alerts: [] }, // pending: not yet 5m
+            { eval_time: '15m', alertname: 'MdCacheRestWeightHigh', exp_alerts: [fired('MdCacheRestWeightHigh', '5400')] },
+            { eval_time: '15m', alertname: 'MdCacheRestUsedWeightHigh', exp_alerts: [fired('MdCacheRestUsedWeightHigh', '5500')] },
+          ],
+        },
+        {
+          interval: '1m',
+          input_series: series(3000, 3100),
+          alert_rule_test: rest.map((x) => ({ eval_time: '15m', alertname: x.alert, exp_alerts: [] })),
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'rest-alerts.test.yml'), JSON.stringify(test, null, 2));
+    const t = promtool(['test', 'rules', 'rest-alerts.test.yml']);
     expect(t.out).toContain('SUCCESS');
     expect(t.code, t.out).toBe(0);
   });
@@ -189,7 +247,7 @@ describe('export grafana', () => {
         }
     }
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(['datasource', 'symbol']);
-    expect(dashboard.panels.map((p) => p.title)).toEqual(expect.arrayContaining(['Hit ratio', 'Age of the cached book', 'Refresh latency', 'Shadow divergence']));
+    expect(dashboard.panels.map((p) => p.title)).toEqual(expect.arrayContaining(['Hit ratio', 'Age of the cached book', 'Refresh latency', 'Shadow divergence', 'REST weight per minute', 'REST weight, share of the budget']));
   });
 
   it('every query names only metrics a real /metrics exposition has', async () => {

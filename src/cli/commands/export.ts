@@ -9,6 +9,7 @@ import { UsageError } from '../../core/errors.js';
 import { ERROR_DEFAULT_GATES, ROLLBACK_GATES, loadGatesFile } from '../../gates/spec.js';
 import { grafanaDashboard } from '../../ops/grafana.js';
 import { alertRules } from '../../ops/alerts.js';
+import { intFlag } from '../options.js';
 
 function emit(text: string, out: string | undefined): void {
   if (out) {
@@ -26,7 +27,7 @@ export function registerExport(program: Command): void {
   const exp = program.command('export').description('operations kit: a Grafana dashboard and Prometheus alert rules for the mm_md_* metrics');
   exp
     .command('grafana')
-    .description('write a Grafana dashboard (JSON) for the mm_md_* metrics: hit ratio, age, refresh latency, shadow divergence')
+    .description('write a Grafana dashboard (JSON) for the mm_md_* metrics: hit ratio, age, refresh latency, shadow divergence, REST weight')
     .option('--out <file>', 'write the dashboard here (atomically) instead of stdout')
     .addHelpText('after', '\nExample:\n  $ mdcache export grafana --out mdcache-dashboard.json   # then Dashboards → Import in Grafana')
     .action((opts: { out?: string }) => emit(JSON.stringify(grafanaDashboard(), null, 2) + '\n', opts.out));
@@ -36,10 +37,11 @@ export function registerExport(program: Command): void {
     .option('--gates <file>', 'YAML file with a gates: list (default: the default gates)')
     .option('--out <file>', 'write the rules here (atomically) instead of stdout')
     .option('--for <duration>', 'how long a condition must hold before the alert fires', promDuration, '5m')
-    .addHelpText('after', '\nExamples:\n  $ mdcache export alerts --out mdcache-alerts.yml && promtool check rules mdcache-alerts.yml\n  $ mdcache export alerts --gates scenarios/ci.yaml --for 10m')
-    .action((opts: { gates?: string; out?: string; for: string }) => {
+    .option('--rest-budget-pct <n>', 'the REST weight alerts fire above this share of rest.budget.weight_per_min (percent)', intFlag('--rest-budget-pct', 1, 100), 80)
+    .addHelpText('after', '\nExamples:\n  $ mdcache export alerts --out mdcache-alerts.yml && promtool check rules mdcache-alerts.yml\n  $ mdcache export alerts --gates scenarios/ci.yaml --for 10m --rest-budget-pct 90')
+    .action((opts: { gates?: string; out?: string; for: string; restBudgetPct: number }) => {
       const gates = opts.gates ? loadGatesFile(opts.gates) : ERROR_DEFAULT_GATES;
-      const r = alertRules(gates, ROLLBACK_GATES, { forDuration: opts.for });
+      const r = alertRules(gates, ROLLBACK_GATES, { forDuration: opts.for, restBudgetShare: opts.restBudgetPct / 100 });
       for (const s of r.skipped) process.stderr.write(`skipped: ${s.gate} (${s.reason})\n`);
       emit(r.yaml, opts.out);
     });
