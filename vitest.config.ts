@@ -1,21 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects (README "Development"):
- * - unit: in-process tests on virtual time — no child processes, no sockets, no real clock;
- * - e2e: tests that run the built CLI as a child process (`*.e2e.test.ts`) or talk over real sockets on the
- *   real clock (test/net, test/exchange).
+ * Two projects (README "Development"), selected by file name only:
+ * - e2e: `*.e2e.test.ts` — tests that run the built CLI as a child process, open real sockets or run on the
+ *   real clock;
+ * - unit: every other `*.test.ts` — in-process tests on virtual time (test/core/test-naming.test.ts fails when
+ *   a file that is not named `*.e2e.test.ts` imports a process, socket or exchange module).
  * `npm test` runs both; `npm run test:unit` / `npm run test:e2e` run one.
  */
-const E2E = [
-  'test/**/*.e2e.test.ts',
-  'test/net/**/*.test.ts',
-  'test/exchange/**/*.test.ts',
-  // Files that also start child processes or sockets (to be renamed *.e2e.test.ts by their owners):
-  'test/fuzz/**/*.test.ts',
-  'test/cli/lazy-main.test.ts',
-  'test/ops/export.test.ts',
-];
+const E2E = ['test/**/*.e2e.test.ts'];
 
 export default defineConfig({
   test: {

@@ -5,8 +5,24 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // the fast in-process tests of the cache and the evaluator (the 8 s integration run and the property tests,
-    // which cover every line, would multiply the run time by every mutant they cover)
-    include: ['test/cache/md-cache.test.ts', 'test/cache/defects.test.ts', 'test/cache/policies.test.ts', 'test/gates/evaluate.test.ts', 'test/market/invalidator.test.ts'],
+    // which cover every line, would multiply the run time by every mutant they cover). MUTATE_TESTS=a,b
+    // narrows a one-file run to the files that test it (README "Mutation score").
+    include: process.env.MUTATE_TESTS
+      ? process.env.MUTATE_TESTS.split(',')
+      : [
+          'test/cache/md-cache.test.ts',
+          'test/cache/md-cache-edges.test.ts',
+          'test/cache/defects.test.ts',
+          'test/cache/policies.test.ts',
+          'test/cache/ws-book.test.ts',
+          'test/cache/coarse-clock.test.ts',
+          'test/cache/shared/shared-tier.test.ts',
+          'test/gates/evaluate.test.ts',
+          'test/gates/evaluate-edges.test.ts',
+          'test/gates/severity.test.ts',
+          'test/gates/spec.test.ts',
+          'test/market/invalidator.test.ts',
+        ],
     testTimeout: 60_000,
   },
 });

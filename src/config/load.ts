@@ -11,7 +11,7 @@ export interface Config {
 }
 
 /** Top-level keys of the other documents (scenario, prod.yaml) that a config file may also hold. */
-export const SIBLING_TOP_LEVEL_KEYS = ['name', 'description', 'seed', 'symbols', 'market', 'rest', 'pipeline', 'gates', 'source', 'shadow', 'canary'];
+export const SIBLING_TOP_LEVEL_KEYS = ['name', 'description', 'seed', 'symbols', 'market', 'rest', 'pipeline', 'gates', 'source', 'shadow', 'canary', 'fleet'];
 
 // yaml is loaded on the first parse, not when the package is imported (`import { MDCache } from 'mdcache'` stays lean).
 let yamlLib: typeof import('yaml') | undefined;

@@ -148,6 +148,8 @@ export class VirtualClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    // Without a signal the timer resolves the promise itself (no abort closures; same timer, same order).
+    if (signal === undefined) return new Promise<void>((resolve) => void this.setTimeout(resolve, ms));
     return sleepOn(this, ms, signal);
   }
 

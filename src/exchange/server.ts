@@ -11,6 +11,9 @@
  *   rest.error_rate           5xx (500/502/503) or 429 with Retry-After
  *   malformedRate (option)    a depth response or a WebSocket frame is corrupted (bad JSON, numbers
  *                             instead of strings, off-grid price, missing field)
+ *   rest.rate_limit / weightLimit  request weight per rolling minute per client IP, enforced as Binance does
+ *                             (../market/rate-limit.ts): 429 with Retry-After, then 418 bans; every REST
+ *                             response carries X-MBX-USED-WEIGHT-1M
  * Endpoints: GET /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/depth, /_truth (non-Binance);
  * WebSocket /ws/<stream>, /ws, /stream?streams=a/b, /stream with SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS.
  */
@@ -26,6 +29,8 @@ import { priceToTicks, ticksToPrice } from '../market/ticks.js';
 import type { MarketSim } from '../market/sim.js';
 import type { DepthDiff } from '../market/types.js';
 import { createMarket, type Scenario } from '../scenario/scenario.js';
+import { WeightLimiter } from '../market/rate-limit.js';
+import { BINANCE_DEPTH_WEIGHTS, requestWeight } from '../market/rest-cost.js';
 
 export const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000, 5000] as const;
 /** Binance spot takes any depth limit 1–5000 (a larger one is truncated to 5000). */
@@ -69,11 +74,22 @@ export interface ExchangeOptions {
   streamIntervalsMs?: { depth?: number; depth100ms?: number };
   /** Epoch milliseconds at feed time 0: `E`, `serverTime` and `/_truth` `time` are epoch ms (default the wall clock at start). */
   epochMs?: number;
+  /**
+   * Request weight allowed per rolling minute per client IP (429, then 418 bans); default the scenario's
+   * `rest.rate_limit.weight_per_min`; `null` = none even when the scenario sets one. Without a limit the used
+   * weight is still counted and sent in X-MBX-USED-WEIGHT-1M.
+   */
+  weightLimit?: number | null;
 }
+
+/** Request weights of the endpoints (Binance spot); depth goes by `limit` (the scenario's `rest.weights`). */
+export const ENDPOINT_WEIGHTS = { ping: 1, time: 1, exchangeInfo: 20 } as const;
+export const USED_WEIGHT_HEADER = 'x-mbx-used-weight-1m';
 
 export interface ExchangeStats {
   /** `internalErrors`: handler failures answered with 500 {code:-1000} (a bug in the exchange, never a crash). */
-  rest: { requests: number; ok: number; errors5xx: number; rateLimited: number; timeouts: number; malformed: number; badRequests: number; internalErrors: number };
+  /** `rateLimited`: 429s (a scenario error or the weight limit); `banned`: 418s (the weight limit's bans). */
+  rest: { requests: number; ok: number; errors5xx: number; rateLimited: number; banned: number; timeouts: number; malformed: number; badRequests: number; internalErrors: number };
   ws: { connections: number; open: number; messages: number; malformed: number; droppedNoPong: number; rejectedUpgrades: number; pings: number; pongs: number };
   disconnects: number;
 }
@@ -86,6 +102,8 @@ export interface Exchange {
   /** ws://host:port */
   readonly wsUrl: string;
   readonly symbols: readonly string[];
+  /** Request weight enforced per rolling minute per client IP (null: none). */
+  readonly weightLimit: number | null;
   /** The generator behind the exchange (ground truth). */
   readonly feed: MarketSim;
   /** Feed time now (ms since the exchange started). */
@@ -167,6 +185,9 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const historyLen = o.truthHistory ?? 4096;
   const intervals = { '@depth': o.streamIntervalsMs?.depth ?? 1000, '@depth@100ms': o.streamIntervalsMs?.depth100ms ?? 100 };
   const rest = scenario.rest;
+  const weightLimit = o.weightLimit === undefined ? (rest.rate_limit?.weight_per_min ?? null) : o.weightLimit;
+  if (weightLimit !== null && !(weightLimit > 0)) throw new RangeError(`weightLimit must be > 0, got ${weightLimit}`);
+  const depthWeights = rest.weights ?? BINANCE_DEPTH_WEIGHTS;
 
   const feed = createMarket(scenario, { seed, start: 0 });
   const t0 = clock.now();
@@ -184,7 +205,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const rMalWs = rngStream(seed, 'exchange/ws/malformed');
 
   const st: ExchangeStats = {
-    rest: { requests: 0, ok: 0, errors5xx: 0, rateLimited: 0, timeouts: 0, malformed: 0, badRequests: 0, internalErrors: 0 },
+    rest: { requests: 0, ok: 0, errors5xx: 0, rateLimited: 0, banned: 0, timeouts: 0, malformed: 0, badRequests: 0, internalErrors: 0 },
     ws: { connections: 0, open: 0, messages: 0, malformed: 0, droppedNoPong: 0, rejectedUpgrades: 0, pings: 0, pongs: 0 },
     disconnects: 0,
   };
@@ -432,6 +453,34 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   // ---------------------------------------------------------------- REST
   const pending = new Set<{ timer: TimerHandle; res: ServerResponse }>();
 
+  /** One rolling weight window per client IP (an unlimited one only counts, for X-MBX-USED-WEIGHT-1M). */
+  const limiters = new Map<string, WeightLimiter>();
+  const limiterOf = (req: IncomingMessage): WeightLimiter => {
+    const ip = req.socket.remoteAddress ?? '-';
+    let l = limiters.get(ip);
+    if (!l) limiters.set(ip, (l = new WeightLimiter(weightLimit ?? Infinity)));
+    return l;
+  };
+
+  /**
+   * Charges `weight` to the request's client: true when admitted (the used weight goes in the header), else
+   * the 429 / 418 has been answered.
+   */
+  const charge = (req: IncomingMessage, res: ServerResponse, weight: number): boolean => {
+    const d = limiterOf(req).admit(feedNow(), weight);
+    res.setHeader(USED_WEIGHT_HEADER, String(d.used));
+    if (d.status === 200) return true;
+    const retry = { 'retry-after': String(d.retryAfterS) };
+    if (d.status === 429) {
+      st.rest.rateLimited++;
+      json(res, 429, { code: -1003, msg: `Too much request weight used; current limit is ${weightLimit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.` }, retry);
+    } else {
+      st.rest.banned++;
+      json(res, 418, { code: -1003, msg: `Way too much request weight used; IP banned until ${epochNow() + d.retryAfterS! * 1000}. Please use WebSocket Streams for live updates to avoid bans.` }, retry);
+    }
+    return false;
+  };
+
   const hold = (res: ServerResponse, ms: number, then: () => void): void => {
     if (!(ms > 0)) return then();
     const p = {
@@ -458,7 +507,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const exchangeInfo = (filter: string | null): unknown => ({
     timezone: 'UTC',
     serverTime: epochNow(),
-    rateLimits: [],
+    rateLimits: weightLimit === null ? [] : [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: weightLimit }],
     exchangeFilters: [],
     symbols: feed.instruments
       .filter((i) => filter === null || i.symbol === filter)
@@ -502,6 +551,8 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     st.rest.requests++;
     advance();
+    // every response carries the client's used weight (an admitted request's `charge` updates it)
+    res.setHeader(USED_WEIGHT_HEADER, String(limiterOf(req).used(feedNow())));
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://x');
@@ -512,16 +563,19 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     const q = url.searchParams;
     switch (url.pathname) {
       case '/api/v3/ping':
+        if (!charge(req, res, ENDPOINT_WEIGHTS.ping)) return;
         return json(res, 200, {});
       case '/api/v3/time':
+        if (!charge(req, res, ENDPOINT_WEIGHTS.time)) return;
         return json(res, 200, { serverTime: epochNow() });
       case '/api/v3/exchangeInfo': {
         const s = q.get('symbol');
         if (s !== null && !infos.has(s)) return bad(res, -1121, 'Invalid symbol.');
+        if (!charge(req, res, ENDPOINT_WEIGHTS.exchangeInfo)) return;
         return json(res, 200, exchangeInfo(s));
       }
       case '/api/v3/depth':
-        return depth(res, q);
+        return depth(req, res, q);
       case '/_truth':
         return truthEndpoint(res, q);
       default:
@@ -529,7 +583,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     }
   };
 
-  const depth = (res: ServerResponse, q: URLSearchParams): void => {
+  const depth = (req: IncomingMessage, res: ServerResponse, q: URLSearchParams): void => {
     const symbol = q.get('symbol');
     if (!symbol) return bad(res, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
     if (!infos.has(symbol)) return bad(res, -1121, 'Invalid symbol.');
@@ -540,6 +594,8 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
       limit = Math.min(MAX_DEPTH_LIMIT, Number(ls)); // Binance truncates a larger limit to 5000
       if (!(limit >= 1)) return bad(res, -1130, "Invalid data sent for a parameter: 'limit' must be 1 to 5000.");
     }
+    // the venue decides on arrival: a throttled request is answered at once, without the scenario's REST faults
+    if (!charge(req, res, requestWeight(limit, depthWeights))) return;
     // Fixed draw order per request: latency, error coin (+ kind), malformed coin.
     const latency = restFaults ? Math.max(0, drawLatency()) : 0;
     const fails = restFaults && rest.error_rate > 0 && rError.next() < rest.error_rate;
@@ -657,6 +713,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     restUrl: `http://${hostPart}:${port}`,
     wsUrl: `ws://${hostPart}:${port}`,
     symbols,
+    weightLimit,
     feed,
     time: feedNow,
     epochMs,

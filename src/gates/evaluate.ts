@@ -37,7 +37,8 @@ export function evaluateGates(results: Results, gates?: readonly GateSpec[], opt
   const ev: GateEvaluation = { gates: out, verdict: verdictOf(out.filter(decides).map((g) => g.status)) };
   if (named) {
     // An arm's verdict: its own gates plus the run-wide ones (gates on uncached only).
-    const armOf = (g: GateSpec): string | undefined => g.arm ?? (g.kind === 'absolute' ? parseMetricPath(g.metric, arms)?.path : 'cached');
+    // (an absolute gate's metric parses: checkGatesAgainstResults above rejected any that does not)
+    const armOf = (g: GateSpec): string => g.arm ?? (g.kind === 'absolute' ? parseMetricPath(g.metric, arms)!.path : 'cached');
     const owner = all.map(armOf);
     ev.arms = arms.map((name) => ({ name, verdict: verdictOf(out.filter((g, i) => decides(g) && (owner[i] === name || owner[i] === 'uncached')).map((g) => g.status)) }));
   }
@@ -99,7 +100,7 @@ export function decide(op: Op, threshold: number, lo: number, hi: number): GateR
 
 /** Windows of uncached and a cached path (default `cached`) paired by start time (the same workload window on each path). */
 export function pairWindows(results: Results, arm = 'cached'): { uncached: WindowStats[]; cached: WindowStats[] } {
-  const u = results.windows?.uncached ?? [];
+  const u = pathWindows(results, 'uncached');
   const c = pathWindows(results, arm);
   const byStart = new Map(c.map((w) => [w.start_ms, w]));
   const uu: WindowStats[] = [];
@@ -136,8 +137,8 @@ export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOption
   let info: MetricInfo;
   let value: number;
   let series: { n: number; stat: (idx: readonly number[]) => number; perWindow: number[] } | undefined;
-  let mw: MannWhitneyResult | undefined;
-  let mwText = '';
+  /** The significance test of a relative ms gate and its note. */
+  let mw: { result: MannWhitneyResult; text: string } | undefined;
   const notes: string[] = [];
 
   if (g.kind === 'absolute') {
@@ -175,8 +176,8 @@ export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOption
         const x = perWindowValues(sc);
         const y = perWindowValues(su);
         const faster = g.kind === 'improvement_ms';
-        mw = mannWhitneyU(x, y, faster ? 'less' : 'greater');
-        mwText = `Mann-Whitney U (one-sided, cached ${faster ? '<' : '>'} uncached) over ${x.length}+${y.length} ${info.window.label} values: U=${mw.u}, p=${fmtP(mw.p)}`;
+        const result = mannWhitneyU(x, y, faster ? 'less' : 'greater');
+        mw = { result, text: `Mann-Whitney U (one-sided, cached ${faster ? '<' : '>'} uncached) over ${x.length}+${y.length} ${info.window.label} values: U=${result.u}, p=${fmtP(result.p)}` };
       }
     }
   }
@@ -202,8 +203,8 @@ export function evaluateGate(results: Results, g: GateSpec, opts: EvaluateOption
     if (info.approx) notes.push(info.approx);
   }
   if (mw) {
-    notes.push(mwText);
-    if (g.kind === 'improvement_ms' && status === 'pass' && (g.op === '>=' || g.op === '>') && !(mw.p < o.alpha)) {
+    notes.push(mw.text);
+    if (g.kind === 'improvement_ms' && status === 'pass' && (g.op === '>=' || g.op === '>') && !(mw.result.p < o.alpha)) {
       status = 'inconclusive';
       notes.push(`the interval clears the threshold but cached is not significantly faster at α=${o.alpha}`);
     }

@@ -36,7 +36,7 @@ export function bookBest(b: OrderBook): BestTicks {
 
 export interface InvalidatorOptions<V> {
   cache: Invalidatable<V>;
-  /** The cached value's best prices in exchange ticks. */
+  /** The cached value's best prices in exchange ticks (a pure function of the value: called once per served value). */
   best: (value: V) => BestTicks;
   /** md_cache.invalidate_on_ws_gap_ms */
   wsGapMs: number;
@@ -67,13 +67,24 @@ interface SymWatch {
   crossed: boolean;
   /** The cached value a jump was last reported for (report once per served value). */
   jumpedFor: unknown;
+  /** The served value whose best prices `served` holds (the mapper is called once per value, not per diff). */
+  bestOf: unknown;
+  served: BestTicks | undefined;
+  /** Links of the quiet list (see MDCacheInvalidator.qHead). */
+  inQuiet: boolean;
+  qPrev: SymWatch | undefined;
+  qNext: SymWatch | undefined;
 }
 
 export class MDCacheInvalidator<V> {
   private readonly o: InvalidatorOptions<V>;
   private readonly syms = new Map<string, SymWatch>();
-  /** Watched symbols ordered by last message time (oldest first); a symbol leaves it when its silence fired. */
-  private readonly quiet = new Map<string, SymWatch>();
+  /**
+   * Watched symbols ordered by last message time (oldest first); a symbol leaves it when its silence fired.
+   * An intrusive doubly linked list: a message moves its symbol to the tail without a hash lookup.
+   */
+  private qHead: SymWatch | undefined = undefined;
+  private qTail: SymWatch | undefined = undefined;
   private feed: MarketFeed | undefined;
   private readonly counts: InvalidatorCounts = { ws_gap: 0, seq_gap: 0, jump: 0, crossed: 0, reconnect: 0 };
 
@@ -95,9 +106,9 @@ export class MDCacheInvalidator<V> {
   private watch(symbol: string, t: number): SymWatch {
     let w = this.syms.get(symbol);
     if (!w) {
-      w = { symbol, last: t, lastU: undefined, book: undefined, crossed: false, jumpedFor: undefined };
+      w = { symbol, last: t, lastU: undefined, book: undefined, crossed: false, jumpedFor: undefined, bestOf: undefined, served: undefined, inQuiet: false, qPrev: undefined, qNext: undefined };
       this.syms.set(symbol, w);
-      this.quiet.set(symbol, w);
+      this.quietAppend(w);
     }
     return w;
   }
@@ -110,18 +121,18 @@ export class MDCacheInvalidator<V> {
   /** Fires ws_gap for every symbol silent for more than wsGapMs at `now`. */
   check(now: number): void {
     const gap = this.o.wsGapMs;
-    for (const [sym, w] of this.quiet) {
+    for (let w = this.qHead; w !== undefined; w = this.qHead) {
       if (!(now - w.last > gap)) break;
-      this.quiet.delete(sym);
-      this.fire(sym, 'ws_gap');
+      this.quietRemove(w);
+      this.fire(w.symbol, 'ws_gap');
     }
   }
 
   /** Fires ws_gap for `symbol` when it has been silent for more than wsGapMs at `now`. */
   checkSymbol(symbol: string, now: number): void {
-    const w = this.quiet.get(symbol);
-    if (w && now - w.last > this.o.wsGapMs) {
-      this.quiet.delete(symbol);
+    const w = this.syms.get(symbol);
+    if (w !== undefined && w.inQuiet && now - w.last > this.o.wsGapMs) {
+      this.quietRemove(w);
       this.fire(symbol, 'ws_gap');
     }
   }
@@ -149,8 +160,10 @@ export class MDCacheInvalidator<V> {
     else this.check(t);
     const w = this.watch(d.symbol, t);
     w.last = t;
-    this.quiet.delete(d.symbol);
-    this.quiet.set(d.symbol, w);
+    if (w !== this.qTail) {
+      if (w.inQuiet) this.quietRemove(w);
+      this.quietAppend(w);
+    }
 
     if (w.lastU !== undefined && (d.U > w.lastU + 1 || d.u <= w.lastU)) this.fire(d.symbol, 'seq_gap');
     if (w.lastU === undefined || d.u > w.lastU) w.lastU = d.u;
@@ -170,7 +183,11 @@ export class MDCacheInvalidator<V> {
 
     const entry = this.o.cache.peek(d.symbol);
     if (!entry || entry.value === w.jumpedFor) return;
-    const served = this.o.best(entry.value);
+    if (w.bestOf !== entry.value) {
+      w.bestOf = entry.value;
+      w.served = this.o.best(entry.value);
+    }
+    const served = w.served!;
     const k = this.o.jumpTicks;
     if (
       (bid !== undefined && served.bestBidTicks !== undefined && Math.abs(bid - served.bestBidTicks) > k) ||
@@ -179,6 +196,26 @@ export class MDCacheInvalidator<V> {
       w.jumpedFor = entry.value;
       this.fire(d.symbol, 'jump');
     }
+  }
+
+  private quietAppend(w: SymWatch): void {
+    w.inQuiet = true;
+    w.qPrev = this.qTail;
+    w.qNext = undefined;
+    if (this.qTail !== undefined) this.qTail.qNext = w;
+    else this.qHead = w;
+    this.qTail = w;
+  }
+
+  private quietRemove(w: SymWatch): void {
+    const p = w.qPrev;
+    const n = w.qNext;
+    if (p !== undefined) p.qNext = n;
+    else this.qHead = n;
+    if (n !== undefined) n.qPrev = p;
+    else this.qTail = p;
+    w.inQuiet = false;
+    w.qPrev = w.qNext = undefined;
   }
 
   private bookFor(w: SymWatch): LocalBook | undefined {

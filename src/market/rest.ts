@@ -9,7 +9,8 @@ import { rngStream } from '../core/rng.js';
 import type { OrderBook } from './book.js';
 import type { MarketFeed } from './feed.js';
 import { latencySampler, type LatencySpec } from './latency.js';
-import { REST_COST_DEFAULTS, type RateLimitParams, type RestWeightStep } from './rest-cost.js';
+import { BINANCE_DEPTH_WEIGHTS, REST_COST_DEFAULTS, depthLimit, requestWeight, type RateLimitParams, type RestWeightStep } from './rest-cost.js';
+import { RetryAfterBlock, WeightLimiter } from './rate-limit.js';
 
 export interface RestParams {
   latency: LatencySpec;
@@ -75,6 +76,12 @@ export interface SimRestStats {
   errors: number;
   timeouts: number;
   aborted: number;
+  /** HTTP 429 responses (rest.rate_limit exceeded). */
+  rateLimited: number;
+  /** HTTP 418 responses (banned for sending during a 429's Retry-After). */
+  banned: number;
+  /** Calls refused by the client itself while a Retry-After ran (nothing sent). */
+  refused: number;
 }
 
 export interface SimRestSource extends SnapshotSource {
@@ -88,21 +95,47 @@ export interface SimRestOptions {
   seed: number | string;
   /** Names this path's rng stream (e.g. 'rest/cached', 'rest/direct'). Default 'rest'. */
   streamName?: string;
+  /**
+   * The venue's limiter and the client's Retry-After state, shared by every source of one client (one
+   * path: all its symbols share one IP's window). Default with `rest.rate_limit` set: this source's own.
+   */
+  client?: SimRestClient;
+}
+
+/** One simulated client of the venue: the venue's weight window for it and its own Retry-After block. */
+export interface SimRestClient {
+  limiter: WeightLimiter | undefined;
+  block: RetryAfterBlock;
+}
+
+/** A client of an endpoint that enforces `rest.rate_limit` (limiter undefined when none is set). */
+export function simRestClient(rest: RestParams): SimRestClient {
+  return { limiter: rest.rate_limit ? new WeightLimiter(rest.rate_limit.weight_per_min) : undefined, block: new RetryAfterBlock() };
 }
 
 export function createSimRestSource(opts: SimRestOptions): SimRestSource {
   const { clock, market, rest } = opts;
   const rng = rngStream(opts.seed, opts.streamName ?? 'rest');
   const draw = latencySampler(rest.latency, rng);
-  const st: SimRestStats = { requests: 0, ok: 0, errors: 0, timeouts: 0, aborted: 0 };
+  const st: SimRestStats = { requests: 0, ok: 0, errors: 0, timeouts: 0, aborted: 0, rateLimited: 0, banned: 0, refused: 0 };
+  const client = opts.client ?? simRestClient(rest);
+  const weights = rest.weights ?? BINANCE_DEPTH_WEIGHTS;
   return {
     stats: () => ({ ...st }),
     async fetch(symbol: string, depth: number, signal?: AbortSignal): Promise<OrderBook> {
+      const wait = client.block.remainingMs(clock.now());
+      if (wait > 0 && !signal?.aborted) {
+        // As BinanceRestSource: nothing is sent while a Retry-After runs (a 418 ban stops every symbol).
+        st.refused++;
+        throw new RateLimitError(`snapshot ${symbol}: rate-limited, ${Math.ceil(wait)} ms of Retry-After left`, wait, client.block.status, -1003, true);
+      }
       st.requests++;
       // Fixed draw order per request: latency, then the error coin.
       const latency = Math.max(0, draw());
       const fails = rest.error_rate > 0 && rng.next() < rest.error_rate;
       const timedOut = latency > rest.timeout_ms;
+      // The venue decides on arrival (the send time; the network delay is in the response's latency).
+      const decision = client.limiter && !signal?.aborted ? client.limiter.admit(clock.now(), requestWeight(depthLimit(depth), weights)) : undefined;
       try {
         await clock.sleep(timedOut ? rest.timeout_ms : latency, signal);
       } catch (err) {
@@ -112,6 +145,16 @@ export function createSimRestSource(opts: SimRestOptions): SimRestSource {
       if (timedOut) {
         st.timeouts++;
         throw new TimeoutError(`snapshot ${symbol}: no response within ${rest.timeout_ms} ms`);
+      }
+      if (decision && decision.status !== 200) {
+        const ms = decision.retryAfterS! * 1000;
+        client.block.block(clock.now(), ms, decision.status);
+        if (decision.status === 429) {
+          st.rateLimited++;
+          throw new RateLimitError(`snapshot ${symbol}: HTTP 429, Retry-After ${decision.retryAfterS} s (weight ${decision.used}/${client.limiter!.limit} per minute)`, ms, 429, -1003);
+        }
+        st.banned++;
+        throw new RateLimitError(`snapshot ${symbol}: HTTP 418 (IP banned), Retry-After ${decision.retryAfterS} s`, ms, 418, -1003);
       }
       if (fails) {
         st.errors++;

@@ -13,7 +13,9 @@ import { createMarket } from '../scenario/scenario.js';
 import { buildResults } from '../sim/results.js';
 import { Simulation } from '../sim/simulate.js';
 import { feedMarket } from '../sim/synthetic-market.js';
-import type { ProdConfig } from './prod-config.js';
+import type { CanaryUnit, ProdConfig } from './prod-config.js';
+import { processMarket, splitProcessKey } from './process-market.js';
+import { UsageError } from '../core/errors.js';
 import { resolveProdRun, type ResolvedRun } from './resolve.js';
 import type { LiveMarket } from '../net/live-market.js';
 
@@ -28,8 +30,11 @@ export interface CanaryStep {
   end_ms: number;
   canary_symbols: string[];
   control_symbols: string[];
-  /** True when every symbol was in the canary: the control was the uncached path run in shadow on the same ticks. */
+  /** True when every symbol (process) was in the canary: the control was the uncached path run in shadow on the same ticks. */
   shadow_control: boolean;
+  /** Unit `process`: the processes running the cache (0-based) and the control processes; every one quotes every symbol. */
+  canary_processes?: number[];
+  control_processes?: number[];
   metrics: {
     hit_ratio: number;
     canary_fetch_md_p95: number;
@@ -57,6 +62,12 @@ export interface CanaryResults {
   scenario: Record<string, unknown>;
   seed: number;
   steps_planned: number[];
+  /** What a step's share is a share of (canary.unit). */
+  unit: CanaryUnit;
+  /** Processes running the pipeline (fleet.processes; 1 without a fleet). */
+  processes: number;
+  /** Things the operator should know about the split (e.g. nothing to split: shadow-style control). */
+  notices: string[];
   step_duration_ms: number;
   window_ms: number;
   outcome: CanaryOutcome;
@@ -84,6 +95,17 @@ export function canarySet(symbols: readonly string[], sharePct: number): Set<str
     set.add([...symbols].sort((a, b) => symbolBucket(a) - symbolBucket(b) || (a < b ? -1 : 1))[0]!);
   }
   return set;
+}
+
+/** The canary processes at a share: the first ceil(share × N) (at least one when share > 0). Grows with share. */
+export function canaryProcessCount(processes: number, sharePct: number): number {
+  if (sharePct <= 0) return 0;
+  return Math.min(processes, Math.max(1, Math.ceil((sharePct * processes) / 100 - 1e-9)));
+}
+
+/** canary.unit resolved: explicit, else `process` with more than one process, else `symbol`. */
+export function canaryUnit(config: Pick<ProdConfig, 'canary' | 'fleet'>): CanaryUnit {
+  return config.canary.unit ?? ((config.fleet?.processes ?? 1) > 1 ? 'process' : 'symbol');
 }
 
 export interface CanaryOptions {
@@ -129,25 +151,42 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
   const clock: Clock = realClock ? new ZeroedClock(hostClock) : new VirtualClock(0);
   const market = live ?? feedMarket({ clock, feed: replay ?? createMarket(bench.scenario, { seed }), rest: bench.scenario.rest, seed });
   const symbols = market.symbols;
+  const processes = cfg.fleet?.processes ?? 1;
+  const unit = canaryUnit(cfg);
+  const notices: string[] = [];
+  if (processes === 1 && symbols.length === 1) notices.push(`one process and one symbol (${symbols[0]}): no ${unit} to split, so every step runs the cache on all traffic with the uncached path in shadow on the same ticks as the control (shadow-style)`);
+  else if (unit === 'process' && processes === 1) notices.push('canary.unit process with one process: a share of one process is all of it, so every step runs the cache on all traffic with the uncached path in shadow as the control (shadow-style); use canary.unit: symbol to split by symbol');
+  else if (unit === 'symbol' && symbols.length === 1) notices.push(`canary.unit symbol with one symbol (${symbols[0]}): every step is all traffic with a shadow control; with fleet.processes > 1 use canary.unit: process`);
+  if (processes > 1 && bench.mdCache.policy === 'ws_book') throw new UsageError('canary with fleet.processes > 1: md_cache.policy ws_book is not supported (its books follow one process\'s feed); use one process or another policy');
   const sets = steps.map((s) => canarySet(symbols, s));
+  const counts = steps.map((s) => canaryProcessCount(processes, s));
   let rolledBack = false;
   const stepOf = (t: number): number => Math.min(steps.length - 1, Math.floor(t / stepMs));
+  // More than one process: each quotes every symbol under its own key (own cache entries, own tick streams).
+  const simMarket = processes > 1 ? processMarket(market, processes) : market;
+  const inCanary = (key: string, step: number): boolean => {
+    if (processes === 1) return sets[step]!.has(key);
+    const { process, symbol } = splitProcessKey(key);
+    return unit === 'process' ? process < counts[step]! : sets[step]!.has(symbol);
+  };
+  const everything = (step: number): boolean => (unit === 'process' && processes > 1 ? counts[step] === processes : sets[step]!.size === symbols.length);
   const sim = new Simulation({
     clock,
-    market,
+    market: simMarket,
     pipeline: bench.pipeline,
-    mdCache: bench.mdCache,
+    // One cache holds every process's keys: its bound is per process.
+    mdCache: processes > 1 ? { ...bench.mdCache, max_symbols: bench.mdCache.max_symbols * processes } : bench.mdCache,
     seed,
     durationMs: steps.length * stepMs,
     windowMs,
     signal: o.signal,
     onProgress: o.onProgress,
     restWeights: bench.scenario.rest.weights,
-    route: (symbol, t) => {
+    route: (key, t) => {
       if (rolledBack) return { uncached: true, cached: false };
-      const set = sets[stepOf(t)]!;
-      if (!set.has(symbol)) return { uncached: true, cached: false };
-      return { uncached: set.size === symbols.length, cached: true };
+      const step = stepOf(t);
+      if (!inCanary(key, step)) return { uncached: true, cached: false };
+      return { uncached: everything(step), cached: true };
     },
   });
   const conditions: GateSpec[] = [...ROLLBACK_GATES, ...(cfg.canary.rollback_gates ?? [])];
@@ -186,6 +225,8 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
     const unsure = ev.gates.filter((g) => g.status === 'inconclusive');
     const decision: CanaryStep['decision'] = breached.length > 0 ? 'breach' : unsure.length > 0 ? 'inconclusive' : 'healthy';
     const set = sets[i]!;
+    const byProcess = unit === 'process' && processes > 1;
+    const procs = Array.from({ length: processes }, (_, k) => k);
     const u = stepResults.paths.uncached.fetch_md_ms.p95;
     const c = stepResults.paths.cached.fetch_md_ms.p95;
     stepsOut.push({
@@ -193,9 +234,10 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
       share_pct: steps[i]!,
       start_ms: start,
       end_ms: end,
-      canary_symbols: symbols.filter((s) => set.has(s)),
-      control_symbols: symbols.filter((s) => !set.has(s)),
-      shadow_control: set.size === symbols.length,
+      canary_symbols: byProcess ? [...symbols] : symbols.filter((s) => set.has(s)),
+      control_symbols: byProcess ? (counts[i]! < processes ? [...symbols] : []) : symbols.filter((s) => !set.has(s)),
+      shadow_control: everything(i),
+      ...(byProcess ? { canary_processes: procs.filter((k) => k < counts[i]!), control_processes: procs.filter((k) => k >= counts[i]!) } : {}),
       metrics: {
         hit_ratio: stepResults.paths.cached.cache!.hit_ratio,
         canary_fetch_md_p95: c,
@@ -239,9 +281,12 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
   return {
     schema: CANARY_SCHEMA,
     run: { ...o.run, started_at: started, wall_ms: Math.round(hostElapsedMs() - t0), clock: realClock ? 'real' : 'virtual', ...(o.signal?.aborted ? { interrupted: true } : {}) },
-    scenario: { name: bench.scenario.name, description: bench.scenario.description, symbol_count: symbols.length, md_cache: bench.mdCache, pipeline: bench.pipeline, rollback_gates: conditions },
+    scenario: { name: bench.scenario.name, description: bench.scenario.description, symbol_count: symbols.length, ...(processes > 1 ? { processes } : {}), md_cache: bench.mdCache, pipeline: bench.pipeline, rollback_gates: conditions },
     seed,
     steps_planned: steps,
+    unit,
+    processes,
+    notices,
     step_duration_ms: stepMs,
     window_ms: windowMs,
     outcome,

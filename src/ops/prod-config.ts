@@ -13,6 +13,8 @@ import type { GateSpec } from '../gates/types.js';
 import { readPipeline, type PipelineConfig } from '../pipeline/config.js';
 import type { RestCostParams } from '../market/rest-cost.js';
 import { REST_COST_KEYS, readRestCost } from '../scenario/rest-cost.js';
+import { readFleet } from '../sim/fleet-config.js';
+import type { FleetSpec } from '../sim/fleet.js';
 
 export type SourceConfig =
   | { type: 'synthetic'; scenario: string; seed: number | undefined }
@@ -38,7 +40,15 @@ export interface CanarySettings {
   window_ms: number;
   /** Extra rollback conditions (status pass = roll back), added to the defaults. */
   rollback_gates: GateSpec[] | undefined;
+  /**
+   * What a step's share is a share of: `process` (of fleet.processes; the rest are the control) or `symbol`
+   * (sticky hash of the name). Undefined: `process` when fleet.processes > 1, else `symbol`.
+   */
+  unit: CanaryUnit | undefined;
 }
+
+export const CANARY_UNITS = ['process', 'symbol'] as const;
+export type CanaryUnit = (typeof CANARY_UNITS)[number];
 
 export interface ProdConfig {
   source: SourceConfig;
@@ -50,13 +60,15 @@ export interface ProdConfig {
   rest: Partial<RestCostParams>;
   shadow: ShadowSettings;
   canary: CanarySettings;
+  /** `fleet:` — how many processes run the pipeline (canary by process); undefined = one. */
+  fleet: FleetSpec | undefined;
   file: string;
 }
 
 export const SHADOW_DEFAULTS: ShadowSettings = { duration_ms: 60 * 60_000, window_ms: undefined, metrics_host: '127.0.0.1', metrics_port: 9464, worst_examples: 10, compare_depth: 10 };
-export const CANARY_DEFAULTS: CanarySettings = { steps: [10, 50, 100], step_duration_ms: 10 * 60_000, window_ms: 60_000, rollback_gates: undefined };
+export const CANARY_DEFAULTS: CanarySettings = { steps: [10, 50, 100], step_duration_ms: 10 * 60_000, window_ms: 60_000, rollback_gates: undefined, unit: undefined };
 
-const TOP_KEYS = ['md_cache', 'source', 'pipeline', 'gates', 'rest', 'shadow', 'canary'];
+const TOP_KEYS = ['md_cache', 'source', 'pipeline', 'gates', 'rest', 'shadow', 'canary', 'fleet'];
 
 function readDuration(r: Reader, o: Obj | undefined, key: string, path: string, def: number, min = 0): number {
   const v = o?.[key];
@@ -170,19 +182,21 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
     compare_depth: r.number(so, 'compare_depth', 'shadow', sd.compare_depth, { integer: true, min: 1, max: 200 }),
   };
   const co = r.object(top.canary, 'canary');
-  if (co) r.unknownKeys(co, 'canary', ['steps', 'step_duration', 'window', 'rollback_gates']);
+  if (co) r.unknownKeys(co, 'canary', ['steps', 'step_duration', 'window', 'rollback_gates', 'unit']);
   const canary: CanarySettings = {
     steps: readSteps(r, co?.steps, 'canary.steps'),
     step_duration_ms: readDuration(r, co, 'step_duration', 'canary', CANARY_DEFAULTS.step_duration_ms, MIN_STEP_DURATION_MS),
     window_ms: readDuration(r, co, 'window', 'canary', CANARY_DEFAULTS.window_ms),
     rollback_gates: readGates(r, co?.rollback_gates, 'canary.rollback_gates', [], { allowEmpty: true }),
+    unit: co?.unit === undefined || co?.unit === null ? undefined : r.oneOf(co, 'unit', 'canary', CANARY_UNITS, 'symbol'),
   };
+  const fleet = readFleet(r, top.fleet, 'fleet');
   // Cross-field rules only when neither side was rejected (a rejected value was replaced by its default).
   const bad = (path: string): boolean => r.problems.some((p) => p.path === path);
   if (!bad('canary.window') && !bad('canary.step_duration') && canary.window_ms > canary.step_duration_ms) r.add('canary.window', `${canary.window_ms} ms is longer than step_duration (${canary.step_duration_ms} ms)`);
   if (!bad('shadow.window') && !bad('shadow.duration') && shadow.window_ms !== undefined && shadow.window_ms > shadow.duration_ms) r.add('shadow.window', `${shadow.window_ms} ms is longer than duration (${shadow.duration_ms} ms)`);
   if (!r.ok) throw new ConfigError(r.problems, source);
-  return { source: src, md_cache, pipeline, gates, rest, shadow, canary, file: source };
+  return { source: src, md_cache, pipeline, gates, rest, shadow, canary, fleet, file: source };
 }
 
 /** Reads a prod.yaml; a relative `replay:` file resolves from the config file's folder, not the current directory. */

@@ -60,19 +60,22 @@ export function renderCanaryMarkdown(c: CanaryResults): string {
   out.push(`## ${OUTCOME_TEXT[c.outcome]}`, '');
   out.push(`> ${c.reason}`, '');
   if (c.run.interrupted) out.push('> ⏹️ Interrupted: the figures cover the steps that ran.', '');
+  for (const n of c.notices ?? []) out.push(`> ℹ️ ${n}`, '');
+  const byProcess = c.unit === 'process' && (c.processes ?? 1) > 1;
   out.push(
-    `Each step routes a sticky share of symbols (by hash of the name) through the cache; the rest stay uncached as the control group. ` +
-      `When every symbol is in the canary, the control is the uncached path run in shadow on the same ticks. ` +
+    (byProcess
+      ? `${c.processes} processes quote every symbol, each with its own cache. Each step runs the cache in a share of the processes (the first ⌈share × ${c.processes}⌉, sticky); the other processes stay uncached as the control group. When every process is in the canary, the control is the uncached path run in shadow on the same ticks. `
+      : `Each step routes a sticky share of symbols (by hash of the name) through the cache${(c.processes ?? 1) > 1 ? ` in all ${c.processes} processes` : ''}; the rest stay uncached as the control group. When every symbol is in the canary, the control is the uncached path run in shadow on the same ticks. `) +
       `A rollback condition holds only when its whole 95% interval is past the threshold; a step is healthy when every condition is clearly false.`,
     '',
   );
   out.push('## Steps', '');
-  out.push('| step | share | canary / control symbols | hit ratio | fetch_md p95 canary | fetch_md p95 control | p95 change | decision |');
+  out.push(`| step | share | canary / control ${byProcess ? 'processes' : 'symbols'} | hit ratio | fetch_md p95 canary | fetch_md p95 control | p95 change | decision |`);
   out.push('| --: | --: | :-- | --: | --: | --: | --: | :-- |');
   for (const s of c.steps) {
     const m = s.metrics;
     out.push(
-      `| ${s.index} | ${s.share_pct} % | ${s.canary_symbols.length} / ${s.shadow_control ? 'shadow' : s.control_symbols.length} | ${fmtRatio(m.hit_ratio)} | ${fmtMs(m.canary_fetch_md_p95)} ms | ${fmtMs(m.control_fetch_md_p95)} ms | ${m.fetch_md_p95_regression_pct >= 0 ? '+' : ''}${m.fetch_md_p95_regression_pct.toFixed(1)} % | ${s.decision === 'healthy' ? '✅ healthy' : s.decision === 'breach' ? '❌ breach → rollback' : '⚠️ inconclusive'} |`,
+      `| ${s.index} | ${s.share_pct} % | ${byProcess ? s.canary_processes?.length ?? 0 : s.canary_symbols.length} / ${s.shadow_control ? 'shadow' : byProcess ? s.control_processes?.length ?? 0 : s.control_symbols.length} | ${fmtRatio(m.hit_ratio)} | ${fmtMs(m.canary_fetch_md_p95)} ms | ${fmtMs(m.control_fetch_md_p95)} ms | ${m.fetch_md_p95_regression_pct >= 0 ? '+' : ''}${m.fetch_md_p95_regression_pct.toFixed(1)} % | ${s.decision === 'healthy' ? '✅ healthy' : s.decision === 'breach' ? '❌ breach → rollback' : '⚠️ inconclusive'} |`,
     );
   }
   out.push('');
@@ -85,7 +88,8 @@ export function renderCanaryMarkdown(c: CanaryResults): string {
       out.push(`| ${g.status === 'pass' ? '❌' : g.status === 'fail' ? '✅' : STATUS_ICON.inconclusive} | ${mdCell(g.name)} | ${fmtUnit(g.value, u)} | ${fmtInterval(g.ci, u)} | ${holds} |`);
     }
     out.push('');
-    if (s.canary_symbols.length <= 20) out.push(`Canary symbols: ${s.canary_symbols.join(', ') || '–'}`, '');
+    if (byProcess) out.push(`Canary processes: ${s.canary_processes?.map((k) => `p${k}`).join(', ') || '–'} (of ${c.processes})`, '');
+    else if (s.canary_symbols.length <= 20) out.push(`Canary symbols: ${s.canary_symbols.join(', ') || '–'}`, '');
   }
   out.push('## Timeline', '', `![traffic share and hit ratio over time](./${CANARY_CHART})`, '', `![fetch_md p95, canary vs control](./${CANARY_LATENCY_CHART})`, '');
   out.push('## Reproduce', '', '```sh', c.run.command, '```', '', `Seed ${c.seed}; ${c.run.clock} clock; mdcache ${c.run.version}.`, '');

@@ -127,10 +127,27 @@ export function renderRestSection(results: Results, chartPrefix: string | null =
     '',
     `Budget: **${fmtCount(budget)} weight per minute** (\`rest.budget.weight_per_min\`; Binance spot allows 6,000 per minute per IP). ` +
       `The busiest window used ${fmtRatio(worst / budget)} of it${worst > budget ? ' — **over budget**: a venue enforcing it would answer 429 and then ban (418)' : ''}. ` +
-      (limit !== undefined ? `The endpoint enforced a limit of ${fmtCount(limit)} weight per rolling minute (\`rest.rate_limit\`).` : 'No limit was enforced in this run (`rest.rate_limit` unset): the figures are what the venue would have charged.'),
+      (limit !== undefined ? enforcedSentence(results, paths, limit) : 'No limit was enforced in this run (`rest.rate_limit` unset): the figures are what the venue would have charged.'),
   );
   if (chartPrefix !== null) out.push('', `![REST weight per minute per window](${chartPrefix}${CHART_FILES.restWeightWindows})`);
   return out.join('\n');
+}
+
+/** What an enforced `rest.rate_limit` did to each path: 429s, 418s and calls the client held back. */
+function enforcedSentence(results: Results, paths: readonly string[], limit: number): string {
+  const per = paths.map((p) => {
+    const r = pathResult(results, p)!.rest!;
+    const parts = [`${fmtCount(r.rate_limited ?? r.throttled)} × 429`];
+    if (r.banned !== undefined) parts.push(`${fmtCount(r.banned)} × 418`);
+    if (r.refused !== undefined) parts.push(`${fmtCount(r.refused)} calls refused by the client during a Retry-After`);
+    return `${p}: ${parts.join(', ')}`;
+  });
+  const windowMs = results.windows?.window_ms;
+  const short = typeof windowMs === 'number' && windowMs < 60_000 ? ` Windows here are ${fmtCount(windowMs / 1000)} s, so a window's rate per minute can exceed the limit although no rolling minute did.` : '';
+  return (
+    `The endpoint enforced a limit of ${fmtCount(limit)} weight per rolling minute (\`rest.rate_limit\`; each path is its own client): ` +
+    `a request over it was answered 429 with Retry-After, one sent during that Retry-After 418 (banned 2 min, doubling per repeat). ${per.join('; ')}.${short}`
+  );
 }
 
 export function renderReproduce(results: Results): string {

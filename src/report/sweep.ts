@@ -1,10 +1,12 @@
 /** sweep.md, the sweep's terminal table and its two SVG scatter charts (pure: strings in, strings out). */
+import Table from 'cli-table3';
 import type { SweepDoc, SweepPoint } from '../sim/sweep.js';
 import { OBJECTIVE_METRIC, pointLabel, rankPoints } from '../sim/sweep.js';
 import { esc, niceMax, niceTicks } from './svg.js';
 import { COLORS } from './charts.js';
 import { STATUS_ICON, fmtCount, fmtMs, fmtRatio, mdCell } from './format.js';
 import { formatDuration } from '../core/duration.js';
+import { COMPACT } from './terminal.js';
 
 export const SWEEP_CHARTS = {
   tob: 'sweep-tick_total-vs-tob_error.svg',
@@ -153,4 +155,15 @@ export function renderSweepCharts(doc: SweepDoc): Record<string, string> {
       sub,
     ),
   };
+}
+
+/** The terminal summary: the ranked table and the recommendation. */
+export function renderSweepTerminal(doc: SweepDoc): string {
+  const { head, rows } = sweepRows(doc);
+  const t = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, colAligns: head.map((_, i) => (i === 0 || i > doc.params.length ? 'right' : 'left')) });
+  for (const r of rows) t.push(r);
+  const lines = [`mdcache sweep: ${doc.scenario} (seed ${doc.seed}, ${formatDuration(doc.duration_ms)} per point, ${doc.points.length} points)`, t.toString()];
+  lines.push(doc.recommended !== null ? `recommended: #${doc.recommended} ${pointLabel(doc.points[doc.recommended]!.params)} — ${doc.reason}` : `no recommendation: ${doc.reason}`);
+  for (const n of doc.notes ?? []) lines.push(`note: ${n}`);
+  return lines.join('\n') + '\n';
 }

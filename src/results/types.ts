@@ -82,10 +82,16 @@ export interface SharedTierResult {
 export interface RestResult {
   /** Snapshot requests sent (a request the client refused locally during a Retry-After is not sent). */
   requests: number;
-  /** Venue request weight of those requests (by the `limit` each asked for; see rest.weights). */
+  /** Venue request weight of those requests (by the `limit` each asked for; see rest.weights); a request answered 429/418 is not charged. */
   weight: number;
   /** Responses with HTTP 429 (rate limited) or 418 (banned). */
   throttled: number;
+  /** Of `throttled`: HTTP 429 responses (absent in results written before they were told apart). */
+  rate_limited?: number;
+  /** Of `throttled`: HTTP 418 responses (banned for sending during a 429's Retry-After). */
+  banned?: number;
+  /** Calls the client refused itself while a Retry-After (429) or a ban (418) ran: not sent, not in `requests`. */
+  refused?: number;
   /** Per-window request rates (per minute): percentiles over windows, `mean` = requests / minutes run, `count` = windows. */
   requests_per_min: Percentiles;
   /** Per-window weight rates (per minute), as requests_per_min. */
@@ -126,6 +132,10 @@ export interface WindowStats {
   rest_requests?: number;
   rest_weight?: number;
   rest_throttled?: number;
+  /** Of rest_throttled: 429s and 418s, and calls refused by the client during a Retry-After (written when the path had any). */
+  rest_rate_limited?: number;
+  rest_banned?: number;
+  rest_refused?: number;
   /** Cached path only. */
   gets?: number;
   hits?: number;

@@ -51,15 +51,19 @@ function readRateLimit(r: Reader, o: Obj | undefined, path: string): RateLimitPa
   const rl = r.object(v, p);
   if (!rl) return null;
   r.unknownKeys(rl, p, ['weight_per_min']);
-  if (rl.weight_per_min === undefined) {
-    r.add(join(p, 'weight_per_min'), `missing; the weight allowed per rolling minute, e.g. 6000`);
+  const allowed = `a weight per rolling minute > 0 and ≤ ${MAX_WEIGHT_PER_MIN}, e.g. 6000 (Binance spot's REQUEST_WEIGHT per IP)`;
+  const v2 = rl.weight_per_min;
+  if (v2 === undefined || v2 === null) {
+    r.add(join(p, 'weight_per_min'), `missing; ${allowed}`);
     return null;
   }
-  r.number(rl, 'weight_per_min', p, REST_COST_DEFAULTS.budget.weight_per_min, { gt: 0, max: MAX_WEIGHT_PER_MIN });
-  // Enforcement (429 / 418 from the simulated endpoint and the loopback exchange) is not built yet: refuse the
-  // key rather than accept a limit that nothing enforces.
-  r.add(p, 'enforcing a rate limit is not supported yet; rest.budget.weight_per_min reports and gates the weight used against a budget');
-  return null;
+  if (typeof v2 !== 'number' || !Number.isFinite(v2) || !(v2 > 0) || v2 > MAX_WEIGHT_PER_MIN) {
+    r.add(join(p, 'weight_per_min'), `invalid value ${typeof v2 === 'string' ? `'${v2}'` : JSON.stringify(v2) ?? String(v2)}; expected ${allowed}`);
+    return null;
+  }
+  // Enforced by the simulated REST endpoint and the loopback exchange (src/market/rate-limit.ts): a rolling
+  // minute of weight, 429 with Retry-After once exceeded, 418 bans for a client that keeps sending.
+  return { weight_per_min: v2 };
 }
 
 /** Reads the REST cost keys of a `rest:` mapping at `path` (defaults for absent keys). */

@@ -15,7 +15,7 @@ import type { BenchScenario } from './bench-scenario.js';
 import { feedMarket } from './synthetic-market.js';
 import { buildResults, recordedHistograms } from './results.js';
 import { simulate, type ArmSpec, type SimMarket, type SimulationOutput } from './simulate.js';
-import { mergeShards, shardIndices } from './shard.js';
+import { mergeShards, runShard, shardIndices } from './shard.js';
 import { runPool } from './pool.js';
 import { runFleet, type FleetSpec } from './fleet.js';
 import type { SharedTier } from '../cache/shared/tier.js';
@@ -125,7 +125,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     let done = 0;
     const { outputs, stats } = await runPool(
       shards.map((indices) => ({ kind: 'shard' as const, input: { ...input, indices } })),
-      { jobs: o.jobs, onDone: () => o.onProgress?.((o.durationMs * ++done) / shards.length) },
+      { jobs: o.jobs, inline: runShard, onDone: () => o.onProgress?.((o.durationMs * ++done) / shards.length) },
     );
     sim = mergeShards(outputs, input);
     workers = { jobs: o.jobs!, shards: shards.length, peakHeapMb: stats.peakHeapMb };

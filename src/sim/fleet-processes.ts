@@ -60,11 +60,15 @@ export function fleetFromProcesses(workers: readonly Results[], o: FleetProcesse
   for (const r of workers) {
     const ws = pathWindows(r, 'cached');
     windows = Math.max(windows, ws.length);
+    const rest = r.paths.cached.rest;
     meter.absorb({
-      windows: ws.map((w) => ({ requests: w.rest_requests ?? 0, weight: w.rest_weight ?? 0, throttled: w.rest_throttled ?? 0 })),
-      requests: r.paths.cached.rest?.requests ?? 0,
-      weight: r.paths.cached.rest?.weight ?? 0,
-      throttled: r.paths.cached.rest?.throttled ?? 0,
+      windows: ws.map((w) => ({ requests: w.rest_requests ?? 0, weight: w.rest_weight ?? 0, throttled: w.rest_throttled ?? 0, rate_limited: w.rest_rate_limited ?? 0, banned: w.rest_banned ?? 0, refused: w.rest_refused ?? 0 })),
+      requests: rest?.requests ?? 0,
+      weight: rest?.weight ?? 0,
+      throttled: rest?.throttled ?? 0,
+      rate_limited: rest?.rate_limited ?? 0,
+      banned: rest?.banned ?? 0,
+      refused: rest?.refused ?? 0,
     });
   }
   meter.endMs = Math.max(...workers.map((r) => r.duration_ms));

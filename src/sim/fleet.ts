@@ -89,13 +89,17 @@ class TeeMeter extends RestMeter {
   ) {
     super(windowMs, weights);
   }
-  override sent(t: number, limit: number): void {
-    super.sent(t, limit);
-    this.fleet.sent(t, limit);
+  override sent(t: number, limit: number, charged = true): void {
+    super.sent(t, limit, charged);
+    this.fleet.sent(t, limit, charged);
   }
-  override throttledAt(t: number): void {
-    super.throttledAt(t);
-    this.fleet.throttledAt(t);
+  override throttledAt(t: number, status = 429): void {
+    super.throttledAt(t, status);
+    this.fleet.throttledAt(t, status);
+  }
+  override refusedAt(t: number): void {
+    super.refusedAt(t);
+    this.fleet.refusedAt(t);
   }
 }
 

@@ -233,7 +233,7 @@ function serializedPath(run: LoadedRun, resultsPath: string, histPrefix: string,
   const windowMs = run.results.windows.window_ms;
   const hist = (n: string): SerializedWindows => run.hlogs[`${histPrefix}.${n}`]?.windows ?? [];
   const counters: SerializedRecorder['counters'] = [];
-  const rest: SerializedRecorder['rest'] = { windows: [], requests: 0, weight: 0, throttled: 0 };
+  const rest: SerializedRecorder['rest'] = { windows: [], requests: 0, weight: 0, throttled: 0, rate_limited: 0, banned: 0, refused: 0 };
   let ticks = 0;
   let misses = 0;
   let dropped = 0;
@@ -241,7 +241,7 @@ function serializedPath(run: LoadedRun, resultsPath: string, histPrefix: string,
     const i = Math.round(w.start_ms / windowMs);
     for (let k = counters.length; k <= i; k++) {
       counters[k] = { ticks: 0, deadline_misses: 0, dropped: 0, gets: 0, fresh: 0, stale: 0, misses: 0 };
-      rest.windows[k] = { requests: 0, weight: 0, throttled: 0 };
+      rest.windows[k] = { requests: 0, weight: 0, throttled: 0, rate_limited: 0, banned: 0, refused: 0 };
     }
     const c = counters[i]!;
     c.ticks += w.ticks;
@@ -255,6 +255,10 @@ function serializedPath(run: LoadedRun, resultsPath: string, histPrefix: string,
     r.requests += w.rest_requests ?? 0;
     r.weight += w.rest_weight ?? 0;
     r.throttled += w.rest_throttled ?? 0;
+    // 429 / 418 / refused per window (written when the run had any; older files: all throttled count as 429)
+    r.rate_limited += w.rest_rate_limited ?? w.rest_throttled ?? 0;
+    r.banned += w.rest_banned ?? 0;
+    r.refused += w.rest_refused ?? 0;
     ticks += w.ticks;
     misses += w.deadline_misses;
     dropped += w.dropped ?? 0;
@@ -263,6 +267,9 @@ function serializedPath(run: LoadedRun, resultsPath: string, histPrefix: string,
   rest.requests = p.rest?.requests ?? 0;
   rest.weight = p.rest?.weight ?? 0;
   rest.throttled = p.rest?.throttled ?? 0;
+  rest.rate_limited = p.rest?.rate_limited ?? rest.throttled;
+  rest.banned = p.rest?.banned ?? 0;
+  rest.refused = p.rest?.refused ?? 0;
   return {
     fetchMd: hist('fetch_md'),
     tickTotal: hist('tick_total'),

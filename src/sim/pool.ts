@@ -2,21 +2,28 @@
  * A small worker_threads pool shared by `mdcache sweep` (one task per grid point) and the sharded bench
  * (one task per symbol shard). Tasks are named handlers in src/sim/worker.ts; results come back in task
  * order whatever the number of workers, so output never depends on `--jobs`. With one worker (or one task)
- * the tasks run in this thread, in order.
+ * the tasks run in this thread, in order, through the caller's `inline` runner: the pool itself imports no
+ * task handler, so a handler may use the pool (the bench shards through it, and a sweep point runs a bench)
+ * without an import cycle.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, UsageError, type Problem } from '../core/errors.js';
-import { runTask, type TaskKind, type TaskInput, type TaskOutput } from './tasks.js';
+import type { TaskKind, TaskInput, TaskOutput } from './tasks.js';
 
 export interface PoolTask<K extends TaskKind = TaskKind> {
   kind: K;
   input: TaskInput<K>;
 }
 
-export interface PoolOptions {
+export interface PoolOptions<K extends TaskKind = TaskKind> {
+  /**
+   * Runs one task in this thread (used with one worker or one task); the worker threads run the same
+   * handler by name (src/sim/worker.ts → tasks.ts).
+   */
+  inline: (input: TaskInput<K>, sample: () => void) => Promise<TaskOutput<K>>;
   /** Worker threads at most (default: the number of cores). */
   jobs?: number;
   /** Called as each task finishes (in completion order), e.g. for progress. */
@@ -63,16 +70,19 @@ function rebuildError(e: NonNullable<Reply['error']>): Error {
 }
 
 /** Runs every task; resolves with the outputs in task order (rejects with the first task error). */
-export async function runPool<K extends TaskKind>(tasks: readonly PoolTask<K>[], o: PoolOptions = {}): Promise<{ outputs: TaskOutput<K>[]; stats: PoolStats }> {
+export async function runPool<K extends TaskKind>(tasks: readonly PoolTask<K>[], o: PoolOptions<K>): Promise<{ outputs: TaskOutput<K>[]; stats: PoolStats }> {
   const jobs = Math.max(1, Math.min(o.jobs ?? defaultJobs(), tasks.length));
   const outputs: TaskOutput<K>[] = new Array(tasks.length);
   let peakHeap = 0;
   let done = 0;
   if (jobs === 1) {
+    const sample = (): void => {
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    };
     for (let i = 0; i < tasks.length; i++) {
       if (o.signal?.aborted) break;
-      outputs[i] = (await runTask(tasks[i]!.kind, tasks[i]!.input)) as TaskOutput<K>;
-      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+      outputs[i] = await o.inline(tasks[i]!.input, sample);
+      sample();
       o.onDone?.(i, ++done, tasks.length);
     }
     return { outputs, stats: { workers: 0, peakHeapMb: Math.round(peakHeap / 1e5) / 10 } };

@@ -219,6 +219,11 @@ export class PathRecorder<B> implements TickObserver<B> {
       w.rest_requests = r.requests;
       w.rest_weight = r.weight;
       w.rest_throttled = r.throttled;
+      if (this.rest.throttled + this.rest.refused > 0) {
+        w.rest_rate_limited = r.rate_limited;
+        w.rest_banned = r.banned;
+        w.rest_refused = r.refused;
+      }
       if (this.cachedPath) {
         w.gets = c.gets;
         w.hits = c.fresh + c.stale;

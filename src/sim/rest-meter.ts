@@ -12,15 +12,25 @@ export interface RestWindow {
   requests: number;
   weight: number;
   throttled: number;
+  /** Of `throttled`: HTTP 429 (rate limited) and HTTP 418 (banned) responses. */
+  rate_limited: number;
+  banned: number;
+  /** Calls the client refused itself while a Retry-After ran (not sent, not in `requests`). */
+  refused: number;
 }
 
-const EMPTY: RestWindow = Object.freeze({ requests: 0, weight: 0, throttled: 0 });
+const empty = (): RestWindow => ({ requests: 0, weight: 0, throttled: 0, rate_limited: 0, banned: 0, refused: 0 });
+const EMPTY: RestWindow = Object.freeze(empty());
+const COUNTS = ['requests', 'weight', 'throttled', 'rate_limited', 'banned', 'refused'] as const;
 
 export class RestMeter {
   private readonly windows: RestWindow[] = [];
   requests = 0;
   weight = 0;
   throttled = 0;
+  rate_limited = 0;
+  banned = 0;
+  refused = 0;
   /** End of the run (ms); the last window's rate uses the time it covered. Infinity: every window is whole. */
   endMs = Infinity;
 
@@ -31,13 +41,16 @@ export class RestMeter {
 
   private at(t: number): RestWindow {
     const i = t <= 0 ? 0 : Math.floor(t / this.windowMs);
-    for (let k = this.windows.length; k <= i; k++) this.windows[k] = { requests: 0, weight: 0, throttled: 0 };
+    for (let k = this.windows.length; k <= i; k++) this.windows[k] = empty();
     return this.windows[i]!;
   }
 
-  /** A request with this `limit` was sent at time t. */
-  sent(t: number, limit: number): void {
-    const w = requestWeight(limit, this.weights);
+  /**
+   * A request with this `limit` was sent at time t. `charged` false: the venue answered 429/418 and did not
+   * count its weight (see ../market/rate-limit.ts); the request still counts.
+   */
+  sent(t: number, limit: number, charged = true): void {
+    const w = charged ? requestWeight(limit, this.weights) : 0;
     const win = this.at(t);
     win.requests++;
     win.weight += w;
@@ -45,28 +58,38 @@ export class RestMeter {
     this.weight += w;
   }
 
-  /** A 429 or 418 response arrived at time t. */
-  throttledAt(t: number): void {
-    this.at(t).throttled++;
+  /** A 429 or 418 response arrived at time t (`status` tells which; absent counts as a 429). */
+  throttledAt(t: number, status: number = 429): void {
+    const win = this.at(t);
+    win.throttled++;
     this.throttled++;
+    if (status === 418) {
+      win.banned++;
+      this.banned++;
+    } else {
+      win.rate_limited++;
+      this.rate_limited++;
+    }
+  }
+
+  /** The client refused a call itself at time t while a Retry-After ran (nothing was sent). */
+  refusedAt(t: number): void {
+    this.at(t).refused++;
+    this.refused++;
   }
 
   /** Clonable state (a shard's meter sent from a worker thread). */
-  serialize(): { windows: RestWindow[]; requests: number; weight: number; throttled: number } {
-    return { windows: this.windows.map((w) => ({ ...w })), requests: this.requests, weight: this.weight, throttled: this.throttled };
+  serialize(): { windows: RestWindow[]; requests: number; weight: number; throttled: number; rate_limited: number; banned: number; refused: number } {
+    return { windows: this.windows.map((w) => ({ ...w })), requests: this.requests, weight: this.weight, throttled: this.throttled, rate_limited: this.rate_limited, banned: this.banned, refused: this.refused };
   }
 
   /** Adds another shard's meter of the same path (other symbols, same windows). */
   absorb(s: ReturnType<RestMeter['serialize']>): void {
     s.windows.forEach((w, i) => {
       const into = this.at(i * this.windowMs);
-      into.requests += w.requests;
-      into.weight += w.weight;
-      into.throttled += w.throttled;
+      for (const k of COUNTS) into[k] += w[k] ?? 0;
     });
-    this.requests += s.requests;
-    this.weight += s.weight;
-    this.throttled += s.throttled;
+    for (const k of COUNTS) this[k] += s[k] ?? 0;
   }
 
   window(i: number): RestWindow {
@@ -78,6 +101,9 @@ export class RestMeter {
     let requests = 0;
     let weight = 0;
     let throttled = 0;
+    let rateLimited = 0;
+    let banned = 0;
+    let refused = 0;
     let minutes = 0;
     const rq: number[] = [];
     const wt: number[] = [];
@@ -90,11 +116,23 @@ export class RestMeter {
       requests += w.requests;
       weight += w.weight;
       throttled += w.throttled;
+      rateLimited += w.rate_limited;
+      banned += w.banned;
+      refused += w.refused;
       minutes += min;
       rq.push(w.requests / min);
       wt.push(w.weight / min);
     }
-    return { requests, weight, throttled, requests_per_min: ratePercentiles(rq, requests, minutes), weight_per_min: ratePercentiles(wt, weight, minutes) };
+    return {
+      requests,
+      weight,
+      throttled,
+      rate_limited: rateLimited,
+      banned,
+      refused,
+      requests_per_min: ratePercentiles(rq, requests, minutes),
+      weight_per_min: ratePercentiles(wt, weight, minutes),
+    };
   }
 }
 
@@ -124,8 +162,9 @@ function statusOf(err: unknown): number | undefined {
 
 /**
  * Counts every request `source` sends into `meter`: weight by the `limit` a client asks for `depth`
- * (the smallest allowed limit covering it), 429/418 responses as throttled. A call refused by the client
- * itself (a running Retry-After) or made with an already-aborted signal sent nothing and is not counted.
+ * (the smallest allowed limit covering it), 429/418 responses as throttled (sent, but their weight is not
+ * charged: the venue refused them). A call refused by the client itself (a running Retry-After) sent
+ * nothing: it is counted as refused only; one made with an already-aborted signal is not counted.
  */
 export function meteredSource<B>(source: SnapshotSource<B>, meter: RestMeter, clock: Clock): SnapshotSource<B> {
   return {
@@ -138,10 +177,12 @@ export function meteredSource<B>(source: SnapshotSource<B>, meter: RestMeter, cl
         meter.sent(t0, limit);
         return book;
       } catch (err) {
-        if (!isLocalRefusal(err)) {
-          meter.sent(t0, limit);
+        if (isLocalRefusal(err)) meter.refusedAt(t0);
+        else {
           const st = statusOf(err);
-          if (st === 429 || st === 418) meter.throttledAt(clock.now());
+          const throttled = st === 429 || st === 418;
+          meter.sent(t0, limit, !throttled);
+          if (throttled) meter.throttledAt(clock.now(), st);
         }
         throw err;
       }

@@ -10,7 +10,7 @@ import type { GateSpec } from '../gates/types.js';
 import type { GateResult, Verdict } from '../results/types.js';
 import { cachedPathRaw, mergeRaw } from './arms.js';
 import { runPool } from './pool.js';
-import type { SweepMetrics, SweepPointInput } from './sweep-point.js';
+import { runSweepPoint, type SweepMetrics, type SweepPointInput } from './sweep-point.js';
 
 export const SWEEP_SCHEMA = 'mdcache.sweep/v1' as const;
 export const OBJECTIVES = ['tob_error', 'staleness', 'rest_weight', 'tick_total'] as const;
@@ -261,7 +261,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepDoc> {
       run: { id: `${o.run.id}/${pointLabel(params)}`, command: o.run.command, version: o.run.version, host: o.run.host },
     } satisfies SweepPointInput,
   }));
-  const { outputs, stats } = await runPool(tasks, { jobs: o.jobs, signal: o.signal, onDone: (_i, done, total) => o.onDone?.(done, total) });
+  const { outputs, stats } = await runPool(tasks, { jobs: o.jobs, inline: runSweepPoint, signal: o.signal, onDone: (_i, done, total) => o.onDone?.(done, total) });
   if (outputs.length !== grid.length || outputs.some((x) => x === undefined)) throw new Error('sweep interrupted before every point ran');
   const points: SweepPoint[] = grid.map((params, i) => ({ params, verdict: outputs[i]!.verdict, gates: outputs[i]!.gates, metrics: outputs[i]!.metrics }));
   const pareto = paretoFront(points.map((p) => p.metrics));

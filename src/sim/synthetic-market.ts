@@ -6,7 +6,7 @@ import { topOfBookErrorTicks, type OrderBook } from '../market/book.js';
 import type { MarketFeed } from '../market/feed.js';
 import { MDCacheInvalidator, bookBest } from '../market/invalidator.js';
 import { MarketBookFeed } from '../market/book-feed.js';
-import { createSimRestSource, type RestParams, type SimRestSource } from '../market/rest.js';
+import { createSimRestSource, simRestClient, type RestParams, type SimRestSource } from '../market/rest.js';
 import type { SimMarket } from './simulate.js';
 
 export interface FeedMarketOptions {
@@ -29,9 +29,12 @@ export interface FeedMarket extends SimMarket<OrderBook> {
  */
 function perSymbolSource(o: FeedMarketOptions, streamName: string): SimRestSource {
   const by = new Map<string, SimRestSource>();
+  // One client of the venue per path: with rest.rate_limit its symbols share one rolling weight window and
+  // one Retry-After (a 418 stops them all), as one process on one IP would.
+  const client = simRestClient(o.rest);
   const of = (symbol: string): SimRestSource => {
     let s = by.get(symbol);
-    if (!s) by.set(symbol, (s = createSimRestSource({ clock: o.clock, market: o.feed, rest: o.rest, seed: o.seed, streamName: `${streamName}/${symbol}` })));
+    if (!s) by.set(symbol, (s = createSimRestSource({ clock: o.clock, market: o.feed, rest: o.rest, seed: o.seed, streamName: `${streamName}/${symbol}`, client })));
     return s;
   };
   return {
@@ -50,7 +53,7 @@ function sumStats<T>(all: T[]): T {
     }
   };
   for (const s of all) add(out, s as Record<string, unknown>);
-  if (all.length === 0) return { requests: 0, ok: 0, errors: 0, timeouts: 0, aborted: 0 } as T;
+  if (all.length === 0) return { requests: 0, ok: 0, errors: 0, timeouts: 0, aborted: 0, rateLimited: 0, banned: 0, refused: 0 } as T;
   return out as T;
 }
 

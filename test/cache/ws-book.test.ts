@@ -5,66 +5,9 @@ import { VirtualClock } from '../../src/core/clock.js';
 import { CacheClosedError, ConfigError, RefreshError } from '../../src/core/errors.js';
 import { mdCacheConfig, type MdCacheConfigInput } from '../../src/config/md-cache.js';
 import { MDCache } from '../../src/cache/md-cache.js';
-import type { BookFeed, BookFeedEvent, BookSubscription, InvalidationReason } from '../../src/cache/types.js';
+import type { InvalidationReason } from '../../src/cache/types.js';
+import { ScriptedFeed, type Book } from './ws-feed.js';
 import { flush, track } from './helpers.js';
-
-/** A book version: which sync it came from and how many messages after it. */
-interface Book {
-  symbol: string;
-  sync: number;
-  seq: number;
-  takenAt: number;
-}
-
-class ScriptedSub implements BookSubscription<Book> {
-  synced = false;
-  closed = false;
-  sync = 0;
-  seq = 0;
-  matchedAt = 0;
-  resyncs: InvalidationReason[] = [];
-  constructor(
-    readonly symbol: string,
-    readonly listener: (e: BookFeedEvent) => void,
-  ) {}
-  book(): Book | undefined {
-    return this.synced ? { symbol: this.symbol, sync: this.sync, seq: this.seq, takenAt: this.matchedAt } : undefined;
-  }
-  resync(reason: InvalidationReason): void {
-    this.resyncs.push(reason);
-    this.lose(0, reason);
-  }
-  close(): void {
-    this.closed = true;
-  }
-  // driven by the test
-  lose(t: number, reason: InvalidationReason): void {
-    this.synced = false;
-    this.listener({ type: 'lost', t, reason });
-  }
-  doSync(t: number): void {
-    this.synced = true;
-    this.sync++;
-    this.seq = 0;
-    this.matchedAt = t;
-    this.listener({ type: 'synced', t });
-  }
-  message(t: number): void {
-    if (!this.synced) return;
-    this.seq++;
-    this.matchedAt = t;
-    this.listener({ type: 'message', t });
-  }
-}
-
-class ScriptedFeed implements BookFeed<Book> {
-  readonly subs = new Map<string, ScriptedSub>();
-  subscribe(symbol: string, listener: (e: BookFeedEvent) => void): ScriptedSub {
-    const s = new ScriptedSub(symbol, listener);
-    this.subs.set(symbol, s);
-    return s;
-  }
-}
 
 function setup(patch: MdCacheConfigInput = {}) {
   const clock = new VirtualClock();

@@ -38,7 +38,8 @@ describe('REST cost (child process)', () => {
     expect(resB.windows).toEqual(res.windows);
     for (const p of ['uncached', 'cached']) {
       const rest = res.paths[p].rest;
-      expect(Object.keys(rest).sort()).toEqual(p === 'cached' ? ['requests', 'requests_per_min', 'saving', 'throttled', 'weight', 'weight_per_min'] : ['requests', 'requests_per_min', 'throttled', 'weight', 'weight_per_min']);
+      const keys = ['banned', 'rate_limited', 'refused', 'requests', 'requests_per_min', 'throttled', 'weight', 'weight_per_min'];
+      expect(Object.keys(rest).sort()).toEqual(p === 'cached' ? [...keys, 'saving'].sort() : keys);
       // max_depth 200 → limit 500 → weight 25 per request
       expect(rest.weight).toBe(25 * rest.requests);
       expect(rest.weight_per_min.count).toBe(10);
@@ -77,7 +78,7 @@ describe('REST cost (child process)', () => {
     expect(r.err).toContain('rest.budget.weight_per_min: -1 must be greater than 0');
     expect(r.err).toContain("rest.weights[1].max_limit: 100 must be greater than the previous step's max_limit (500)");
     expect(r.err).toContain('rest.rate_limit.per_min: unknown key; allowed: weight_per_min');
-    expect(r.err).toContain('rest.rate_limit.weight_per_min: missing; the weight allowed per rolling minute, e.g. 6000');
+    expect(r.err).toContain('rest.rate_limit.weight_per_min: missing; a weight per rolling minute > 0 and ≤ 100000000, e.g. 6000');
     const gb = await run(['bench', '--scenario', 'rest.yaml', '--duration', '1m', '--no-progress', '--gates', 'nogates.yaml']);
     expect(gb.code).toBe(2);
   });

@@ -26,9 +26,7 @@ describe('layering', () => {
       state.set(f, 'done');
     };
     for (const f of files) if (!state.has(f)) visit(f);
-    // Known cycle, to be broken by its owner (the worker-thread sharding of the simulator):
-    const KNOWN = ['sim/bench.ts → sim/pool.ts → sim/tasks.ts → sim/sweep-point.ts → sim/bench.ts'];
-    expect(cycles.filter((c) => !KNOWN.includes(c))).toEqual([]);
+    expect(cycles).toEqual([]);
   });
 
   it('src/cache imports nothing above it (cli, ops, report, gates, sim, pipeline, scenario, net, exchange, io) and no CLI, file or terminal package', () => {
@@ -50,8 +48,7 @@ describe('layering', () => {
         if ((p === 'chalk' || p === 'cli-table3') && !f.startsWith('report/')) bad.push(`${f} → ${p}`);
       }
     }
-    // Known exception, to be moved into src/report by its owner: `mdcache sweep` builds its table in the command.
-    expect(bad.filter((b) => b !== 'cli/commands/sweep.ts → cli-table3')).toEqual([]);
+    expect(bad).toEqual([]);
   });
 
   it('the checks see real imports (sanity)', () => {

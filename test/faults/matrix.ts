@@ -11,6 +11,7 @@
  *   truth         a book equals the ground truth at its update id: every freshly fetched book (virtual), the
  *                 WebSocket book after every resync (live)
  */
+import { expect } from 'vitest';
 import { RealClock, VirtualClock, ZeroedClock, type Clock } from '../../src/core/clock.js';
 import type { OrderBook } from '../../src/market/book.js';
 import type { Invalidatable } from '../../src/cache/types.js';
@@ -280,4 +281,17 @@ export function matrixTable(rows: CaseResult[]): string {
   const sep = `|---|---|---:|---:|---:|${INVARIANTS.map(() => '---:').join('|')}|---:|`;
   const body = rows.map((r) => `| ${r.fault} | ${r.mode} | ${r.ticks} | ${r.servedFromCache} | ${r.checkedTruth} | ${INVARIANTS.map((i) => r.violations[i]).join(' | ')} | ${r.heapGrowthMb} MB |`);
   return [head, sep, ...body].join('\n');
+}
+
+/** Records a row and asserts it is clean: no violation of any invariant, and ticks were checked. */
+export function expectClean(r: CaseResult, rows: CaseResult[]): void {
+  rows.push(r);
+  expect(r.examples).toEqual([]);
+  expect(Object.values(r.violations).reduce((a, b) => a + b, 0)).toBe(0);
+  expect(r.ticks).toBeGreaterThan(0);
+}
+
+/** With FAULTS_TABLE set, prints the rows of one test file (virtual or live) as the README's table. */
+export function printTable(mode: 'virtual' | 'live', rows: CaseResult[]): void {
+  if (process.env.FAULTS_TABLE && rows.length > 0) process.stdout.write(`\nFault matrix, ${mode} rows (violations per invariant; every tick checked)\n\n${matrixTable(rows)}\n\n`);
 }

@@ -76,7 +76,7 @@ describe('parseProdConfig', () => {
       canary: { steps: [50, 10, 100], step_duration: '5m', window: '10m' },
     });
     expect(ps).toEqual([
-      "sorce: unknown key (did you mean 'source'?); allowed: md_cache, source, pipeline, gates, rest, shadow, canary",
+      "sorce: unknown key (did you mean 'source'?); allowed: md_cache, source, pipeline, gates, rest, shadow, canary, fleet",
       'md_cache.ttl_ms: 1 is out of range [10, 5000]',
       'md_cache.max_inflight_refresh: 99 is out of range [1, 16]',
       'source.file: is required for type: replay (a .jsonl file written by mdcache generate)',

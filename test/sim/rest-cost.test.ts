@@ -44,8 +44,8 @@ describe('RestMeter', () => {
     m.sent(30_000, 1000); // 50 (second window)
     m.throttledAt(45_000);
     m.endMs = 60_000;
-    expect(m.window(0)).toEqual({ requests: 2, weight: 30, throttled: 0 });
-    expect(m.window(1)).toEqual({ requests: 1, weight: 50, throttled: 1 });
+    expect(m.window(0)).toMatchObject({ requests: 2, weight: 30, throttled: 0 });
+    expect(m.window(1)).toMatchObject({ requests: 1, weight: 50, throttled: 1, rate_limited: 1, banned: 0 });
     const r = m.result(0, 2);
     expect(r).toMatchObject({ requests: 3, weight: 80, throttled: 1 });
     // 30 s windows: rates double the counts
@@ -81,7 +81,7 @@ describe('RestMeter', () => {
 });
 
 describe('meteredSource', () => {
-  it('counts what was sent (weight by limit), 429/418 as throttled, and not a local refusal during a Retry-After', async () => {
+  it('counts what was sent (weight by limit; a 429/418 is not charged), 429/418 as throttled, and a local refusal during a Retry-After as refused only', async () => {
     const clock = new VirtualClock(0);
     const m = new RestMeter(60_000);
     const outcomes: (() => Promise<string>)[] = [
@@ -107,8 +107,9 @@ describe('meteredSource', () => {
     await expect(src.fetch('X', 50)).rejects.toThrow('418');
     await expect(src.fetch('X', 1000)).rejects.toThrow('503');
     expect(m.requests).toBe(4);
-    expect(m.weight).toBe(5 + 25 + 5 + 50);
+    expect(m.weight).toBe(5 + 50);
     expect(m.throttled).toBe(2);
+    expect([m.rate_limited, m.banned, m.refused]).toEqual([1, 1, 1]);
   });
 
   it('an already-aborted call sends nothing and is not counted', async () => {
@@ -188,8 +189,8 @@ describe('rest.budget / rest.weights / rest.rate_limit validation', () => {
     const s = parseBenchScenario({ ...base, rest: { budget: { weight_per_min: 1200 }, rate_limit: null } }).scenario;
     expect(s.rest.budget).toEqual({ weight_per_min: 1200 });
     expect(s.rest.rate_limit).toBeNull();
-    // enforcement is not built: a limit is refused, not silently ignored
-    expect(problems({ rate_limit: { weight_per_min: 1200 } })).toEqual(['rest.rate_limit: enforcing a rate limit is not supported yet; rest.budget.weight_per_min reports and gates the weight used against a budget']);
+    expect(parseBenchScenario({ ...base, rest: { rate_limit: { weight_per_min: 1200 } } }).scenario.rest.rate_limit).toEqual({ weight_per_min: 1200 });
+    expect(problems({ rate_limit: { weight_per_min: 1200 } })).toEqual([]);
     expect(s.rest.weights).toEqual(BINANCE_DEPTH_WEIGHTS);
     expect(parseBenchScenario(base).scenario.rest.rate_limit).toBeNull();
   });
@@ -207,6 +208,11 @@ describe('rest.budget / rest.weights / rest.rate_limit validation', () => {
       'rest.weights[1].weight: -1 is out of range [0, 1000000]',
     ]);
     expect(problems({ rate_limit: {} })[0]).toMatch(/^rest\.rate_limit\.weight_per_min: missing/);
+    const allowed = "expected a weight per rolling minute > 0 and ≤ 100000000, e.g. 6000 (Binance spot's REQUEST_WEIGHT per IP)";
+    expect(problems({ rate_limit: { weight_per_min: 0 } })).toEqual([`rest.rate_limit.weight_per_min: invalid value 0; ${allowed}`]);
+    expect(problems({ rate_limit: { weight_per_min: 'lots' } })).toEqual([`rest.rate_limit.weight_per_min: invalid value 'lots'; ${allowed}`]);
+    expect(problems({ rate_limit: { weight_per_min: -5 } })).toEqual([`rest.rate_limit.weight_per_min: invalid value -5; ${allowed}`]);
+    expect(problems({ rate_limit: { weight_per_min: null } })[0]).toMatch(/^rest\.rate_limit\.weight_per_min: missing; a weight per rolling minute/);
     expect(problems({ rate_limit: 6000 })).toEqual(['rest.rate_limit: expected a mapping, got 6000']);
     expect(problems({ ratelimit: {} })[0]).toMatch(/^rest\.ratelimit: unknown key \(did you mean 'rate_limit'\?\)/);
   });

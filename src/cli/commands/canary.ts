@@ -83,6 +83,7 @@ export function registerCanary(program: Command): void {
           throw err;
         });
         progress.done();
+        for (const n of c.notices) process.stderr.write(`mdcache canary: note: ${n}\n`);
         const md = renderCanaryMarkdown(c);
         for (const [name, svg] of Object.entries(renderCanaryCharts(c))) writeFileAtomic(join(outDir, name), svg);
         writeFileAtomic(join(outDir, 'report.md'), md);
@@ -92,7 +93,7 @@ export function registerCanary(program: Command): void {
         const out = f.json ? process.stderr : process.stdout;
         for (const s of c.steps) {
           out.write(
-            `step ${s.index} ${String(s.share_pct).padStart(3)} %  hit ${(s.metrics.hit_ratio * 100).toFixed(1)} %  fetch_md p95 canary ${s.metrics.canary_fetch_md_p95} ms vs control ${s.metrics.control_fetch_md_p95} ms  → ${s.decision}\n`,
+            `step ${s.index} ${String(s.share_pct).padStart(3)} %${s.canary_processes ? `  processes ${s.canary_processes.length}/${c.processes}` : ''}  hit ${(s.metrics.hit_ratio * 100).toFixed(1)} %  fetch_md p95 canary ${s.metrics.canary_fetch_md_p95} ms vs control ${s.metrics.control_fetch_md_p95} ms  → ${s.decision}\n`,
           );
         }
         out.write(`${c.outcome.toUpperCase().replace('_', ' ')}: ${c.reason}\nwrote ${join(outDir, 'report.md')} and canary.json\n`);

@@ -23,6 +23,7 @@ interface ExchangeFlags {
   retryAfter: number;
   restFaults: boolean;
   duration?: number;
+  weightLimit?: number;
 }
 
 function rateFlag(flag: string) {
@@ -41,6 +42,15 @@ function secondsFlag(flag: string) {
   };
 }
 
+/** `--weight-limit N`: request weight per rolling minute (as `rest.rate_limit.weight_per_min`). */
+export function weightLimitFlag(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d*\.?\d+$/.test(v.trim()) || !(n > 0 && n <= 100_000_000)) throw new UsageError(`${flag}: invalid value '${v}', expected a request weight per rolling minute > 0 and ≤ 100000000, e.g. 6000`);
+    return n;
+  };
+}
+
 export function registerExchange(program: Command): void {
   program
     .command('exchange')
@@ -54,6 +64,7 @@ export function registerExchange(program: Command): void {
     .option('--ping-interval <d>', 'WebSocket ping interval (default 20s)', durationFlag('--ping-interval'))
     .option('--pong-timeout <d>', 'drop a client that has not answered a ping for this long (default 1m)', durationFlag('--pong-timeout'))
     .option('--retry-after <s>', 'Retry-After seconds sent with a 429', secondsFlag('--retry-after'), 1)
+    .option('--weight-limit <n>', "enforce this request weight per rolling minute per client IP: 429 with Retry-After, then 418 bans (default: the scenario's rest.rate_limit, else none)", weightLimitFlag('--weight-limit'))
     .option('--no-rest-faults', "serve depth without the scenario's REST latency, errors and timeouts")
     .option('--duration <d>', 'stop by itself after this long', durationFlag('--duration'))
     .addHelpText(
@@ -77,10 +88,11 @@ export function registerExchange(program: Command): void {
         pongTimeoutMs: f.pongTimeout,
         retryAfterS: f.retryAfter,
         restFaults: f.restFaults,
+        ...(f.weightLimit !== undefined ? { weightLimit: f.weightLimit } : {}),
       }).catch((err: unknown) => {
         throw listenError(f.host, f.port, err);
       });
-      if (f.json) process.stdout.write(JSON.stringify({ rest: ex.restUrl, ws: ex.wsUrl, symbols: ex.symbols }) + '\n');
+      if (f.json) process.stdout.write(JSON.stringify({ rest: ex.restUrl, ws: ex.wsUrl, symbols: ex.symbols, ...(ex.weightLimit !== null ? { weight_limit: ex.weightLimit } : {}) }) + '\n');
       else {
         const first = ex.symbols[0]!;
         const more = ex.symbols.length > 8 ? `${ex.symbols.slice(0, 8).join(', ')}, … (${ex.symbols.length})` : ex.symbols.join(', ');
@@ -88,6 +100,7 @@ export function registerExchange(program: Command): void {
           `mdcache exchange: scenario ${scenario.name} (seed ${f.seed ?? scenario.seed}), symbols ${more}\n` +
             `  REST       ${ex.restUrl}   e.g. ${ex.restUrl}/api/v3/depth?symbol=${first}&limit=100\n` +
             `  WebSocket  ${ex.wsUrl}     e.g. ${ex.wsUrl}/ws/${first.toLowerCase()}@depth  or  ${ex.wsUrl}/stream?streams=${first.toLowerCase()}@depth\n` +
+            `  weight     ${ex.weightLimit === null ? 'no limit enforced (X-MBX-USED-WEIGHT-1M is still sent)' : `${ex.weightLimit} per rolling minute per IP: 429, then 418 bans`}\n` +
             `  stop with Ctrl-C (SIGINT) or SIGTERM\n`,
         );
       }
@@ -104,6 +117,6 @@ export function registerExchange(program: Command): void {
       });
       const s = ex.stats();
       await ex.close();
-      if (!f.json) process.stderr.write(`mdcache exchange: stopped (REST ${s.rest.requests} requests, ${s.ws.connections} WebSocket connections, ${s.ws.messages} messages, ${s.disconnects} disconnect faults)\n`);
+      if (!f.json) process.stderr.write(`mdcache exchange: stopped (REST ${s.rest.requests} requests, ${s.rest.rateLimited} × 429, ${s.rest.banned} × 418, ${s.ws.connections} WebSocket connections, ${s.ws.messages} messages, ${s.disconnects} disconnect faults)\n`);
     });
 }

@@ -4,7 +4,6 @@
  * recommends the best passing point. Exit 0 when a point passes all its gates, 1 when none does, 2 on bad input.
  */
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RealClock, wallClockIso } from '../../core/clock.js';
@@ -14,9 +13,8 @@ import { ensureOutputDir, writeFileAtomic } from '../../io/atomic.js';
 import { loadGatesFile } from '../../gates/spec.js';
 import { loadBenchScenario } from '../../sim/bench-scenario.js';
 import { defaultJobs } from '../../sim/pool.js';
-import { OBJECTIVES, gridPoints, parseSweepParams, pointLabel, runSweep, type Objective, type SweepDoc } from '../../sim/sweep.js';
-import { renderSweepCharts, renderSweepMarkdown, sweepRows } from '../../report/sweep.js';
-import { COMPACT } from '../../report/terminal.js';
+import { OBJECTIVES, gridPoints, parseSweepParams, runSweep, type Objective, type SweepDoc } from '../../sim/sweep.js';
+import { renderSweepCharts, renderSweepMarkdown, renderSweepTerminal } from '../../report/sweep.js';
 import { durationFlag, intFlag } from '../options.js';
 import { stopOnSignals } from '../signals.js';
 import { EXIT, ExitCode } from '../exit.js';
@@ -46,17 +44,6 @@ function reproduce(f: SweepFlags, seed: number): string {
   if (f.window) parts.push(`--window ${formatDuration(f.window)}`);
   if (f.gates) parts.push(`--gates ${f.gates}`);
   return parts.join(' ');
-}
-
-/** The terminal summary: the ranked table and the recommendation. */
-export function renderSweepTerminal(doc: SweepDoc): string {
-  const { head, rows } = sweepRows(doc);
-  const t = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, colAligns: head.map((_, i) => (i === 0 || i > doc.params.length ? 'right' : 'left')) });
-  for (const r of rows) t.push(r);
-  const lines = [`mdcache sweep: ${doc.scenario} (seed ${doc.seed}, ${formatDuration(doc.duration_ms)} per point, ${doc.points.length} points)`, t.toString()];
-  lines.push(doc.recommended !== null ? `recommended: #${doc.recommended} ${pointLabel(doc.points[doc.recommended]!.params)} — ${doc.reason}` : `no recommendation: ${doc.reason}`);
-  for (const n of doc.notes ?? []) lines.push(`note: ${n}`);
-  return lines.join('\n') + '\n';
 }
 
 export function registerSweep(program: Command): void {
