@@ -9,6 +9,7 @@
 import { Command, CommanderError, Help } from 'commander';
 import { exitCodeFor } from './exit.js';
 import { VERSION } from './version.js';
+import { tolerateClosedPipe } from './closed-pipe.js';
 
 /** One top-level command: its name, its help line (as commander prints it) and how to register it for real. */
 export interface LazyCommand {
@@ -155,6 +156,8 @@ export async function buildFullProgram(): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  tolerateClosedPipe(process.stdout);
+  tolerateClosedPipe(process.stderr);
   if (argv.includes('--no-color')) process.env.NO_COLOR = '1';
   let code = 0;
   try {

@@ -12,7 +12,7 @@ afterAll(() => printTable('live', rows));
 describe.runIf(process.env.FAULTS_LIVE === '1')('fault matrix: WsBook + cache against the loopback exchange (real sockets, real time)', () => {
   for (const f of FAULTS.filter((x) => x.modes.includes('live'))) {
     it(`${f.name}: ${f.what}`, async () => {
-      expectClean(await runLive(f), rows);
+      expectClean(await runLive(f), rows, f);
     }, 120_000);
   }
 });

@@ -13,7 +13,7 @@ describe('fault matrix: the cache on the synthetic market (virtual time)', () =>
   for (const f of FAULTS.filter((x) => x.modes.includes('virtual'))) {
     it(`${f.name}: ${f.what}`, async () => {
       const r = await runVirtual(f);
-      expectClean(r, rows);
+      expectClean(r, rows, f);
       expect(r.servedFromCache).toBeGreaterThan(0);
     });
   }

@@ -40,6 +40,10 @@ export interface FaultCase {
   exchange?: { malformedRate?: number; retryAfterS?: number };
   /** Where the fault can be injected. */
   modes: Array<'virtual' | 'live'>;
+  /** Symbols (default 3 virtual, 2 live). */
+  symbols?: number;
+  /** Responses the fault must provoke (checked besides the invariants): 429s, 418s (a case without 418 must get none). */
+  provokes?: { status: Array<429 | 418> };
 }
 
 const quiet = { seq_gap: { rate_hz: 0 } };
@@ -57,6 +61,14 @@ export const FAULTS: FaultCase[] = [
   { name: 'REST 429 + Retry-After', what: 'every failing snapshot may be a 429 with Retry-After: 0.2 s', modes: ['live'], rest: { error_rate: 0.5 }, exchange: { retryAfterS: 0.2 } },
   { name: 'REST timeout', what: '10 % of snapshots take 300–600 ms against a 150 ms timeout', modes: ['virtual', 'live'], rest: { timeout_ms: 150, latency: { model: 'mixture', components: [{ weight: 0.9, model: 'constant', ms: 5 }, { weight: 0.1, model: 'uniform', min_ms: 300, max_ms: 600 }] } } },
   { name: 'REST hang', what: '5 % of snapshots never answer in time (60 s) against a 150 ms timeout', modes: ['virtual', 'live'], rest: { timeout_ms: 150, latency: { model: 'mixture', components: [{ weight: 0.95, model: 'constant', ms: 5 }, { weight: 0.05, model: 'constant', ms: 60_000 }] } } },
+  // rest.rate_limit: the venue's rolling weight window (src/market/rate-limit.ts), 100 weight = 20 snapshots a
+  // minute. One symbol: one request at a time, the client waits out every Retry-After → 429s, never a ban.
+  // Virtual only: live, the WsBook's (re)syncs share the limit and a ban outlasts the 4 s run (a cache miss
+  // waits out the Retry-After, up to 10 min); the exchange's 429/418 are tested in test/exchange/rate-limit.test.ts.
+  { name: 'REST 429 (weight limit)', what: 'rest.rate_limit 100 weight/min, 1 symbol: 429 + Retry-After, no ban', modes: ['virtual'], symbols: 1, rest: { rate_limit: { weight_per_min: 100 } }, provokes: { status: [429] } },
+  // Three symbols refresh concurrently: a request already in flight when the 429 is decided arrives during its
+  // Retry-After → 418, banned 2 min: every request of the client stops (the cache serves stale, then misses).
+  { name: 'REST 418 (ban)', what: 'rest.rate_limit 100 weight/min, 3 symbols, REST ~100 ms: requests in flight at the 429 are banned (418)', modes: ['virtual'], symbols: 3, rest: { rate_limit: { weight_per_min: 100 }, latency: { model: 'lognormal', p50_ms: 100, p95_ms: 150 } }, provokes: { status: [429, 418] } },
   { name: 'malformed JSON', what: '20 % of depth bodies and WS frames corrupted', modes: ['live'], exchange: { malformedRate: 0.2 } },
   { name: 'slow consumer', what: 'pipeline stages 4× slower than the tick rate (queueing)', modes: ['virtual', 'live'], pipeline: { ticks: { arrival: 'fixed', rate_hz: 20 }, stages: [{ name: 'slow', latency: { model: 'constant', ms: 200 } }], deadline_ms: 1000, on_busy: 'queue' } },
 ];
@@ -70,6 +82,9 @@ export interface CaseResult {
   violations: Record<Invariant, number>;
   heapGrowthMb: number;
   examples: string[];
+  /** HTTP 429 and 418 responses the cached path's REST source got. */
+  rateLimited: number;
+  banned: number;
 }
 
 function scenarioFor(c: FaultCase, symbols: number): BenchScenario {
@@ -126,7 +141,7 @@ function checker(market: SimMarket<OrderBook>, clock: Clock, cfg: MdCacheConfig,
     return best;
   };
   const v: Record<Invariant, number> = { stale: 0, invalidated: 0, unhandled: 0, memory: 0, truth: 0 };
-  const result: CaseResult = { fault, mode, ticks: 0, servedFromCache: 0, checkedTruth: 0, violations: v, heapGrowthMb: 0, examples: [] };
+  const result: CaseResult = { fault, mode, ticks: 0, servedFromCache: 0, checkedTruth: 0, violations: v, heapGrowthMb: 0, examples: [], rateLimited: 0, banned: 0 };
   const note = (inv: Invariant, msg: string): void => {
     v[inv]++;
     if (result.examples.length < 5) result.examples.push(`${inv}: ${msg}`);
@@ -201,7 +216,7 @@ function checker(market: SimMarket<OrderBook>, clock: Clock, cfg: MdCacheConfig,
 
 /** The fault in virtual time: the synthetic market's injection, 60 simulated seconds, 3 symbols. */
 export async function runVirtual(c: FaultCase, durationMs = 60_000): Promise<CaseResult> {
-  const bench = scenarioFor(c, 3);
+  const bench = scenarioFor(c, c.symbols ?? 3);
   const clock = new VirtualClock(0);
   const feed: MarketFeed = createMarket(bench.scenario, { seed: bench.scenario.seed });
   const market = feedMarket({ clock, feed, rest: bench.scenario.rest, seed: bench.scenario.seed });
@@ -216,6 +231,9 @@ export async function runVirtual(c: FaultCase, durationMs = 60_000): Promise<Cas
   await sim.runUntil(durationMs);
   await sim.finish();
   ck.finish();
+  const rest = market.restStats().cached;
+  ck.result.rateLimited = rest.rateLimited;
+  ck.result.banned = rest.banned;
   return ck.result;
 }
 
@@ -225,7 +243,7 @@ export async function runVirtual(c: FaultCase, durationMs = 60_000): Promise<Cas
  * compared with the exchange's ground truth at the same update id.
  */
 export async function runLive(c: FaultCase, durationMs = 4000): Promise<CaseResult> {
-  const bench = scenarioFor(c, 2);
+  const bench = scenarioFor(c, c.symbols ?? 2);
   const host = new RealClock();
   const ex: Exchange = await startExchange({ scenario: bench.scenario, clock: host, malformedRate: c.exchange?.malformedRate ?? 0, retryAfterS: c.exchange?.retryAfterS ?? 1 });
   let live: LiveMarket | undefined;
@@ -269,6 +287,9 @@ export async function runLive(c: FaultCase, durationMs = 4000): Promise<CaseResu
     for (const sym of ex.symbols) compare(sym); // and once at the end
     await Promise.all(checks);
     ck.finish();
+    // the exchange's 429/418 counts (the scenario's error_rate 429s included); only this client talks to it
+    ck.result.rateLimited = ex.stats().rest.rateLimited;
+    ck.result.banned = ex.stats().rest.banned;
     return ck.result;
   } finally {
     await live?.close();
@@ -277,18 +298,27 @@ export async function runLive(c: FaultCase, durationMs = 4000): Promise<CaseResu
 }
 
 export function matrixTable(rows: CaseResult[]): string {
-  const head = `| fault | mode | ticks | served from cache | books checked vs truth | ${INVARIANTS.map((i) => `${i} violations`).join(' | ')} | heap growth |`;
-  const sep = `|---|---|---:|---:|---:|${INVARIANTS.map(() => '---:').join('|')}|---:|`;
-  const body = rows.map((r) => `| ${r.fault} | ${r.mode} | ${r.ticks} | ${r.servedFromCache} | ${r.checkedTruth} | ${INVARIANTS.map((i) => r.violations[i]).join(' | ')} | ${r.heapGrowthMb} MB |`);
+  const head = `| fault | mode | ticks | served from cache | books checked vs truth | ${INVARIANTS.map((i) => `${i} violations`).join(' | ')} | heap growth | 429 / 418 |`;
+  const sep = `|---|---|---:|---:|---:|${INVARIANTS.map(() => '---:').join('|')}|---:|---:|`;
+  const body = rows.map((r) => `| ${r.fault} | ${r.mode} | ${r.ticks} | ${r.servedFromCache} | ${r.checkedTruth} | ${INVARIANTS.map((i) => r.violations[i]).join(' | ')} | ${r.heapGrowthMb} MB | ${r.rateLimited} / ${r.banned} |`);
   return [head, sep, ...body].join('\n');
 }
 
-/** Records a row and asserts it is clean: no violation of any invariant, and ticks were checked. */
-export function expectClean(r: CaseResult, rows: CaseResult[]): void {
+/**
+ * Records a row and asserts it is clean: no violation of any invariant, and ticks were checked; a case that
+ * `provokes` 429s / 418s got them (and a 429-only case no ban).
+ */
+export function expectClean(r: CaseResult, rows: CaseResult[], c?: FaultCase): void {
   rows.push(r);
   expect(r.examples).toEqual([]);
   expect(Object.values(r.violations).reduce((a, b) => a + b, 0)).toBe(0);
   expect(r.ticks).toBeGreaterThan(0);
+  const p = c?.provokes;
+  if (p) {
+    if (p.status.includes(429)) expect(r.rateLimited, `${r.fault}: 429s`).toBeGreaterThan(0);
+    if (p.status.includes(418)) expect(r.banned, `${r.fault}: 418s`).toBeGreaterThan(0);
+    else expect(r.banned, `${r.fault}: no ban`).toBe(0);
+  }
 }
 
 /** With FAULTS_TABLE set, prints the rows of one test file (virtual or live) as the README's table. */
