@@ -64,7 +64,7 @@ export const FAULTS: FaultCase[] = [
   // rest.rate_limit: the venue's rolling weight window (src/market/rate-limit.ts), 100 weight = 20 snapshots a
   // minute. One symbol: one request at a time, the client waits out every Retry-After → 429s, never a ban.
   // Virtual only: live, the WsBook's (re)syncs share the limit and a ban outlasts the 4 s run (a cache miss
-  // waits out the Retry-After, up to 10 min); the exchange's 429/418 are tested in test/exchange/rate-limit.test.ts.
+  // waits out the Retry-After, up to 10 min); the exchange's 429/418 are tested in test/exchange/rate-limit.e2e.test.ts.
   { name: 'REST 429 (weight limit)', what: 'rest.rate_limit 100 weight/min, 1 symbol: 429 + Retry-After, no ban', modes: ['virtual'], symbols: 1, rest: { rate_limit: { weight_per_min: 100 } }, provokes: { status: [429] } },
   // Three symbols refresh concurrently: a request already in flight when the 429 is decided arrives during its
   // Retry-After → 418, banned 2 min: every request of the client stops (the cache serves stale, then misses).
