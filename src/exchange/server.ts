@@ -14,6 +14,8 @@
  *   rest.rate_limit / weightLimit  request weight per rolling minute per client IP, enforced as Binance does
  *                             (../market/rate-limit.ts): 429 with Retry-After, then 418 bans; every REST
  *                             response carries X-MBX-USED-WEIGHT-1M
+ *   a slow reader             a WebSocket client whose unsent data passes maxSendBufferBytes is dropped
+ *                             (terminated): the server's memory per client stays bounded
  * Endpoints: GET /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/depth, /_truth (non-Binance);
  * WebSocket /ws/<stream>, /ws, /stream?streams=a/b, /stream with SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS.
  */
@@ -40,6 +42,12 @@ export const MAX_DEPTH_LIMIT = 5000;
  * stream names fits in ~40 KB). A larger frame closes the connection with 1009 (message too big).
  */
 export const WS_MAX_PAYLOAD = 64 * 1024;
+/**
+ * Default bound of the data queued for one WebSocket client (ws's `bufferedAmount`: written but not yet taken
+ * by the kernel). A client that does not read falls behind; past this bound it is dropped, as a venue drops a
+ * consumer that cannot keep up, instead of the server buffering without limit.
+ */
+export const WS_MAX_SEND_BUFFER = 4 * 1024 * 1024;
 
 export interface ExchangeOptions {
   scenario: Scenario;
@@ -57,6 +65,8 @@ export interface ExchangeOptions {
   pingIntervalMs?: number;
   /** A client with no pong for this long is dropped (default 60 s). */
   pongTimeoutMs?: number;
+  /** A WebSocket client with more unsent bytes queued than this is dropped as too slow (default WS_MAX_SEND_BUFFER, 4 MiB). */
+  maxSendBufferBytes?: number;
   /** Probability that a depth response or a WebSocket frame is corrupted (default 0). */
   malformedRate?: number;
   /** Retry-After (seconds) sent with a 429 (default 1; decimals are sent as given, a non-standard extension). */
@@ -92,6 +102,8 @@ export interface ExchangeStats {
   rest: { requests: number; ok: number; errors5xx: number; rateLimited: number; banned: number; timeouts: number; malformed: number; badRequests: number; internalErrors: number };
   ws: { connections: number; open: number; messages: number; malformed: number; droppedNoPong: number; rejectedUpgrades: number; pings: number; pongs: number };
   disconnects: number;
+  /** Slow readers: clients dropped because their queued data passed `maxSendBufferBytes`, and the largest queue seen (bytes). */
+  slowClients: { dropped: number; maxBufferedBytes: number };
 }
 
 export interface Exchange {
@@ -179,6 +191,8 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const advanceMs = o.advanceMs ?? 20;
   const pingIntervalMs = o.pingIntervalMs ?? 20_000;
   const pongTimeoutMs = o.pongTimeoutMs ?? 60_000;
+  const maxSendBuffer = o.maxSendBufferBytes ?? WS_MAX_SEND_BUFFER;
+  if (!(maxSendBuffer > 0)) throw new RangeError(`maxSendBufferBytes must be > 0, got ${maxSendBuffer}`);
   const malformedRate = o.malformedRate ?? 0;
   const retryAfterS = o.retryAfterS ?? 1;
   const restFaults = o.restFaults ?? true;
@@ -208,6 +222,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     rest: { requests: 0, ok: 0, errors5xx: 0, rateLimited: 0, banned: 0, timeouts: 0, malformed: 0, badRequests: 0, internalErrors: 0 },
     ws: { connections: 0, open: 0, messages: 0, malformed: 0, droppedNoPong: 0, rejectedUpgrades: 0, pings: 0, pongs: 0 },
     disconnects: 0,
+    slowClients: { dropped: 0, maxBufferedBytes: 0 },
   };
 
   const clients = new Set<Client>();
@@ -256,16 +271,35 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     st.ws.open = clients.size;
   };
 
+  /**
+   * Queues a frame for a client unless it is too slow: when its queued data (ws's bufferedAmount: frames
+   * written but not yet taken by the kernel) passes the bound, the client is dropped and nothing is queued.
+   */
+  const push = (c: Client, text: string): boolean => {
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
+    const queued = c.ws.bufferedAmount;
+    if (queued > st.slowClients.maxBufferedBytes) st.slowClients.maxBufferedBytes = queued;
+    if (queued > 0 && queued + text.length > maxSendBuffer) {
+      st.slowClients.dropped++;
+      // the close frame cannot get through a full queue either: cut the connection
+      c.ws.terminate();
+      removeClient(c);
+      return false;
+    }
+    c.ws.send(text);
+    return true;
+  };
+
   const send = (c: Client, stream: string, raw: string, wrapped: string, wire: DepthDiff): void => {
     if (c.ws.readyState !== WebSocket.OPEN) return;
     st.ws.messages++;
     if (malformedRate > 0 && rMalWs.next() < malformedRate) {
       st.ws.malformed++;
       const bad = corrupt(rMalWs, wire as unknown as Record<string, unknown>, raw);
-      c.ws.send(c.combined ? `{"stream":"${stream}","data":${bad}}` : bad);
+      push(c, c.combined ? `{"stream":"${stream}","data":${bad}}` : bad);
       return;
     }
-    c.ws.send(c.combined ? wrapped : raw);
+    push(c, c.combined ? wrapped : raw);
   };
 
   // ---------------------------------------------------------------- per-stream aggregation (update speed)
@@ -292,7 +326,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     const wire: DepthDiff = { e: 'depthUpdate', E: Math.floor(epochMs + Math.min(p.due, feedNow())), s: p.symbol, U: p.U, u: p.u, b: [...p.b], a: [...p.a] };
     const raw = JSON.stringify(wire);
     const wrapped = `{"stream":"${p.stream}","data":${raw}}`;
-    for (const c of set) send(c, p.stream, raw, wrapped, wire);
+    for (const c of [...set]) send(c, p.stream, raw, wrapped, wire);
   };
 
   const flushDue = (now: number): void => {
@@ -355,7 +389,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
       control(c, data);
     } catch {
       // a control message must never take the server down
-      if (c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify({ error: { code: 0, msg: 'Server busy' }, id: null }));
+      push(c, JSON.stringify({ error: { code: 0, msg: 'Server busy' }, id: null }));
     }
   };
 
@@ -364,29 +398,29 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     try {
       msg = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
     } catch {
-      c.ws.send(JSON.stringify({ error: { code: 3, msg: 'Invalid JSON' }, id: null }));
+      push(c, JSON.stringify({ error: { code: 3, msg: 'Invalid JSON' }, id: null }));
       return;
     }
     const m = msg as { method?: unknown; params?: unknown; id?: unknown };
     const id = typeof m?.id === 'number' || typeof m?.id === 'string' ? m.id : null;
     if (typeof m !== 'object' || m === null || typeof m.method !== 'string') {
-      c.ws.send(JSON.stringify({ error: { code: 2, msg: 'Invalid request: method missing' }, id }));
+      push(c, JSON.stringify({ error: { code: 2, msg: 'Invalid request: method missing' }, id }));
       return;
     }
     if (m.method === 'LIST_SUBSCRIPTIONS') {
-      c.ws.send(JSON.stringify({ result: [...c.streams], id }));
+      push(c, JSON.stringify({ result: [...c.streams], id }));
       return;
     }
     if (m.method !== 'SUBSCRIBE' && m.method !== 'UNSUBSCRIBE') {
-      c.ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown method ${m.method}` }, id }));
+      push(c, JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown method ${m.method}` }, id }));
       return;
     }
     if (!Array.isArray(m.params) || m.params.some((p) => typeof p !== 'string' || !validStream(p))) {
-      c.ws.send(JSON.stringify({ error: { code: 2, msg: 'Invalid request: params must be a list of valid stream names' }, id }));
+      push(c, JSON.stringify({ error: { code: 2, msg: 'Invalid request: params must be a list of valid stream names' }, id }));
       return;
     }
     for (const p of m.params as string[]) (m.method === 'SUBSCRIBE' ? subscribe : unsubscribe)(c, p);
-    c.ws.send(JSON.stringify({ result: null, id }));
+    push(c, JSON.stringify({ result: null, id }));
   };
 
   const validStream = (s: string): boolean => {

@@ -72,7 +72,7 @@ export function checkGatesAgainstResults(results: Results, gates: readonly GateS
     for (const p of paths) {
       if (readMetric(results, p, key) !== undefined) continue;
       const stages = Object.keys(results.paths?.[p]?.stages ?? {});
-      const why = p === 'shadow' ? ' (only `mdcache shadow` runs have shadow divergence results)' : p === 'fleet' ? (results.fleet ? ' (this fleet has no such counter: L2 and lease counters need a shared tier)' : ' (only fleet runs have fleet results: bench --processes N or a scenario fleet: block)') : key.startsWith('stages.') ? ` (stages in this run: ${stages.join(', ') || 'none'})` : key.startsWith('cache.') ? ' (this run has no cache results)' : '';
+      const why = p === 'shadow' ? ' (only `mdcache shadow` runs have shadow divergence results)' : p === 'fleet' ? (results.fleet ? (results.fleet.mode === 'processes' && /^(rest_l1_only|weight_ratio)/.test(key) ? ' (real worker processes with a shared tier measure one way: run without --shared for the L1-only figures)' : ' (this fleet has no such counter: L2 and lease counters need a shared tier)') : ' (only fleet runs have fleet results: bench --processes N or a scenario fleet: block)') : key.startsWith('stages.') ? ` (stages in this run: ${stages.join(', ') || 'none'})` : key.startsWith('cache.') ? ' (this run has no cache results)' : '';
       problems.push({ path, message: `'${p}.${key}' is not in these results${why}` });
       break;
     }

@@ -32,7 +32,7 @@ export const PERCENTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean
 const LATENCIES = ['fetch_md_ms', 'tick_total_ms'] as const;
 const CACHE_DISTRIBUTIONS = ['staleness_ms', 'tob_error_ticks', 'refresh_latency_ms'] as const;
 const PATH_SCALARS = ['deadline_miss_ratio', 'ticks', 'dropped', 'fetch_errors'] as const;
-const REST_SCALARS = ['requests', 'weight', 'throttled'] as const;
+const REST_SCALARS = ['requests', 'weight', 'throttled', 'rate_limited', 'banned', 'refused'] as const;
 const REST_RATES = ['requests_per_min', 'weight_per_min'] as const;
 const CACHE_SCALARS = ['hit_ratio', 'fresh_ratio', 'stale_ratio', 'miss_ratio', 'gets', 'refreshes', 'refreshes_per_tick', 'refresh_failures', 'evictions'] as const;
 

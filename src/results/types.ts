@@ -32,6 +32,8 @@ export interface RunInfo {
   shards?: number;
   /** Largest V8 heap use any shard's worker reported (MB). */
   worker_peak_heap_mb?: number;
+  /** A worker process of a real fleet (`bench --source binance --processes N`): its index and the fleet size. */
+  fleet_worker?: { index: number; of: number };
   /** `mdcache merge`: the runs this one was merged from, and what `--force` let through. */
   merged?: { runs: { dir: string; id: string; host: string; seed: number; duration_ms: number }[]; forced?: string[] };
 }
@@ -53,6 +55,27 @@ export interface CacheResult {
   /** max(|bid error|, |ask error|) in exchange ticks of the served book vs the ground truth at use time. */
   tob_error_ticks: Percentiles;
   refresh_latency_ms: Percentiles;
+  /** The shared (L2) tier's counts, when the cache ran over one (md_cache.shared). */
+  shared?: SharedTierResult;
+}
+
+/** What the cache's shared (L2) tier did in a run (`cache.stats().shared`). */
+export interface SharedTierResult {
+  l2_hits: number;
+  l2_misses: number;
+  lease_wins: number;
+  lease_waits: number;
+  /** Refreshes made after waiting out a lease held by another process (holder slow or dead). */
+  lease_timeouts: number;
+  /** L2 writes refused because the epoch moved (an invalidation raced the refresh). */
+  writes_refused: number;
+  /** Redis calls that failed or timed out (never seen by callers). */
+  errors: number;
+  /** Times the circuit breaker opened (the process fell back to L1-only). */
+  fallbacks: number;
+  resyncs: number;
+  /** Redis round trip (ms). */
+  rtt_ms: { p50: number; p99: number; max: number; count: number };
 }
 
 /** REST snapshot cost of one path (requests the path's source sent to the venue). */

@@ -18,6 +18,7 @@ import { simulate, type ArmSpec, type SimMarket, type SimulationOutput } from '.
 import { mergeShards, runShard, shardIndices } from './shard.js';
 import { runPool } from './pool.js';
 import { runFleet, type FleetSpec } from './fleet.js';
+import type { SharedTier } from '../cache/shared/tier.js';
 
 export interface BenchOptions {
   bench: BenchScenario;
@@ -56,6 +57,13 @@ export interface BenchOptions {
   observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
   /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
   fleet?: FleetSpec;
+  /**
+   * The shared (L2) tier under the cached path's cache (md_cache.shared, e.g. a Redis tier), built on the run's
+   * clock before the market connects (real-time runs only); closed after the run.
+   */
+  shared?: (clock: Clock) => Promise<SharedTier<OrderBook> | undefined>;
+  /** Stream-name prefix of the tick arrivals and stage draws (a fleet worker process: `p<i>/`). */
+  streamPrefix?: string;
 }
 
 export interface BenchOutput {
@@ -89,9 +97,16 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const windowMs = Math.min(o.windowMs ?? defaultWindowMs(o.durationMs), o.durationMs);
   if (Math.ceil(o.durationMs / windowMs) > MAX_WINDOWS) throw new UsageError(`window ${windowMs} ms makes more than ${MAX_WINDOWS} windows in ${o.durationMs} ms; use at least ${minWindowMs(o.durationMs)} ms`);
   const hostClock = new RealClock();
-  const live = o.market ? await o.market(hostClock) : undefined;
-  const realtime = o.realtime || live !== undefined;
+  const realtime = o.realtime || o.market !== undefined;
   const clock: Clock = realtime ? new ZeroedClock(hostClock) : new VirtualClock(0);
+  // The shared tier connects first (a fleet worker then joins the barrier with its tier up), then the market.
+  const shared = await o.shared?.(clock);
+  const live = o.market
+    ? await o.market(hostClock).catch(async (err: unknown) => {
+        await shared?.close();
+        throw err;
+      })
+    : undefined;
   // The .hlog StartTime: the real moment the run's clock started (epoch s) on the real clock; 0 in virtual time (deterministic files).
   const hlogStartSec = realtime ? wallClockEpochMs() / 1000 : 0;
   const feed = o.feed ?? createMarket(scenario, { seed });
@@ -116,6 +131,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     workers = { jobs: o.jobs!, shards: shards.length, peakHeapMb: stats.peakHeapMb };
   } else {
     sim = await simulate({
+      ...(shared ? { shared } : {}),
+      ...(o.streamPrefix ? { streamPrefix: o.streamPrefix } : {}),
       clock,
       market,
       pipeline: o.bench.pipeline,
@@ -130,7 +147,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
       observers: o.observers?.(clock),
       restWeights: scenario.rest.weights,
       restBudgetPerMin: scenario.rest.budget?.weight_per_min,
-    }).finally(() => live?.close?.());
+    }).finally(async () => {
+      await shared?.close();
+      await live?.close?.();
+    });
   }
   const resolved: Record<string, unknown> = {
     name: scenario.name,

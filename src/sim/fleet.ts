@@ -57,13 +57,25 @@ export interface FleetProcessResult {
 
 export interface FleetResult {
   processes: number;
-  shared: { latency: LatencySpec; faults: SimFaults; lease_ms: number } | null;
+  /**
+   * `simulated` (virtual time, this file) or `processes` (real worker processes against an exchange,
+   * `bench --source binance --processes N`, merged from their results). Absent = simulated.
+   */
+  mode?: 'simulated' | 'processes';
+  /**
+   * The shared tier: the simulated L2's round trip and faults, or (real processes) the Redis URL; null = none
+   * (every process refreshes on its own).
+   */
+  shared: { latency?: LatencySpec; faults?: SimFaults; lease_ms: number; redis?: string } | null;
   /** Fleet totals with the shared tier (or L1-only when there is none). */
   rest: RestResult;
-  /** Fleet totals when every process refreshes on its own (same draws). */
-  rest_l1_only: RestResult;
-  /** rest.weight_per_min.mean / rest_l1_only.weight_per_min.mean. */
-  weight_ratio: number;
+  /**
+   * Fleet totals when every process refreshes on its own (same draws). Absent for real processes run with a
+   * shared tier (one run measures one way; run again without --shared for the L1-only figure).
+   */
+  rest_l1_only?: RestResult;
+  /** rest.weight_per_min.mean / rest_l1_only.weight_per_min.mean (absent with rest_l1_only). */
+  weight_ratio?: number;
   budget_weight_per_min: number;
   per_process: FleetProcessResult[];
 }

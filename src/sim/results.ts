@@ -1,6 +1,6 @@
 /** Assembles the `mdcache.results/v1` document from a simulation's recorders. */
 import type { CacheStats } from '../cache/types.js';
-import { RESULTS_SCHEMA, type CacheResult, type Results, type RunInfo } from '../results/types.js';
+import { RESULTS_SCHEMA, type CacheResult, type Results, type RunInfo, type SharedTierResult } from '../results/types.js';
 import type { SimulationOutput } from './simulate.js';
 import { round6, type PathRecorder } from './recorder.js';
 import { restSaving } from './rest-meter.js';
@@ -47,6 +47,22 @@ function cacheResult<B>(rec: PathRecorder<B>, refreshLatency: WindowedHistogram,
     staleness_ms: rec.staleness.summary(from, to),
     tob_error_ticks: rec.tobError.summary(from, to),
     refresh_latency_ms: refreshLatency.summary(from, to),
+    ...(stats.shared ? { shared: sharedResult(stats.shared) } : {}),
+  };
+}
+
+function sharedResult(s: NonNullable<CacheStats['shared']>): SharedTierResult {
+  return {
+    l2_hits: s.l2Hits,
+    l2_misses: s.l2Misses,
+    lease_wins: s.leaseWins,
+    lease_waits: s.leaseWaits,
+    lease_timeouts: s.leaseTimeouts,
+    writes_refused: s.writesRefused,
+    errors: s.errors,
+    fallbacks: s.fallbacks,
+    resyncs: s.resyncs,
+    rtt_ms: { ...s.rttMs },
   };
 }
 

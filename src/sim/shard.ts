@@ -56,7 +56,12 @@ export async function runShard(i: ShardInput, sample?: () => void): Promise<Shar
     onProgress: sample,
     restWeights: scenario.rest.weights,
   });
-  const arms = sim.arms ?? [{ name: 'cached', mdCache: i.bench.mdCache, rec: sim.cached, refreshLatency: sim.refreshLatency, cacheStats: sim.cacheStats }];
+  return serializeOutput(sim, i.bench.mdCache);
+}
+
+/** A simulation's recorders in clonable (JSON-safe) form; mergeShards adds several back exactly. */
+export function serializeOutput(sim: SimulationOutput<OrderBook>, mdCache: BenchScenario['mdCache']): ShardOutput {
+  const arms = sim.arms ?? [{ name: 'cached', mdCache, rec: sim.cached, refreshLatency: sim.refreshLatency, cacheStats: sim.cacheStats }];
   return {
     windowCount: sim.windowCount,
     ranMs: sim.ranMs,

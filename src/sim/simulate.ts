@@ -27,6 +27,7 @@ import { PathRecorder, type BookQuality } from './recorder.js';
 import { meteredSource } from './rest-meter.js';
 import { DEFAULT_WEIGHT_BUDGET_PER_MIN, type RestWeightStep } from '../market/rest-cost.js';
 import { exposeRestMetrics } from '../metrics/rest-metrics.js';
+import type { SharedTier } from '../cache/shared/tier.js';
 
 /** What the simulation needs from a market (synthetic generator, replay, or a live exchange). */
 export interface SimMarket<B> {
@@ -84,6 +85,13 @@ export interface SimulationOptions<B> {
   signal?: AbortSignal;
   /** The venue's REST weight schedule for the REST cost of each path (default: Binance spot depth weights). */
   restWeights?: readonly RestWeightStep[];
+  /** The shared (L2) tier under the first arm's cache (md_cache.shared; a worker process of a fleet). */
+  shared?: SharedTier<B>;
+  /**
+   * Prefix of the tick-arrival and stage-latency stream names (default none). Worker processes of a fleet use
+   * `p<i>/` so that, on the same seed, each process ticks on its own arrivals (as in the simulated fleet).
+   */
+  streamPrefix?: string;
   /** The REST weight budget per minute, exposed with the REST metrics (default: Binance spot's 6,000). */
   restBudgetPerMin?: number;
 }
@@ -201,6 +209,7 @@ export class Simulation<B> {
         registry: i === 0 ? (o.registry ?? null) : null,
         refresh: (symbol, { depth, signal }) => timed.fetch(symbol, depth, signal),
         feed,
+        ...(i === 0 && o.shared ? { shared: o.shared } : {}),
       });
       const detach = feed ? () => feed.detach() : market.attachInvalidator(cache, spec.mdCache);
       const observer = i === 0 ? tee(rec, o.observers?.cached) : rec;
@@ -247,9 +256,10 @@ export class Simulation<B> {
   /** One arrival chain per symbol; every draw comes from a stream named after its component and symbol. */
   private scheduleArrivals(): void {
     const { clock, market, pipeline, seed } = this.o;
+    const prefix = this.o.streamPrefix ?? '';
     for (const symbol of market.symbols) {
-      const next = arrivalIntervals(pipeline.ticks, rngStream(seed, `ticks/${symbol}`));
-      const stageDraws = pipeline.stages.map((s) => latencySampler(s.latency, rngStream(seed, `stage/${s.name}/${symbol}`)));
+      const next = arrivalIntervals(pipeline.ticks, rngStream(seed, `${prefix}ticks/${symbol}`));
+      const stageDraws = pipeline.stages.map((s) => latencySampler(s.latency, rngStream(seed, `${prefix}stage/${s.name}/${symbol}`)));
       const arrive = (at: number): number | undefined => {
         // No tick starts after an abort (the real-clock run would otherwise keep measuring until its next step).
         if (this.o.signal?.aborted) this.stopAt = Math.min(this.stopAt, this.t);

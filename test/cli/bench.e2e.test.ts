@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as hdr from 'hdr-histogram-js';
 import { parseXml } from '../report/xml.js';
-import { ensureBuilt, start, type Ran } from '../helpers/cli.js';
+import { ensureBuilt, start, waitForOutput, type Ran } from '../helpers/cli.js';
 
 let dir: string;
 
@@ -183,9 +183,7 @@ describe('mdcache bench: SIGINT', () => {
     const out = join(d, 'out');
     const running = start(['bench', '--realtime', '--duration', '60s', '--out', out, '--no-progress'], d);
     // Wait until the run says it is under way (its signal handlers are installed), then interrupt it.
-    const deadline = performance.now() + 20_000;
-    while (!running.err.includes('on the real clock') && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(running.err).toMatch(/running baseline for 1m on the real clock/);
+    await waitForOutput(running, /running baseline for 1m on the real clock/, { timeoutMs: 20_000 });
     running.child.kill('SIGINT');
     const r = await running.exited;
     expect(r.code).toBe(1);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseXml } from '../report/xml.js';
-import { ROOT, ensureBuilt, start as startCli, type Ran, type Running } from '../helpers/cli.js';
+import { ROOT, ensureBuilt, start as startCli, waitForOutput, type Ran, type Running } from '../helpers/cli.js';
+import { scrapeEvery, waitUntil } from '../helpers/wait.js';
 
 const PROD = join(ROOT, 'examples', 'prod.yaml');
 let dir: string;
@@ -14,21 +15,6 @@ const children = new Set<ChildProcess>();
 const start = (args: string[], cwd = dir): Running => startCli(args, cwd, children);
 const run = (args: string[]): Promise<Ran> => start(args).exited;
 
-/** Polls `check` until it returns a value (not undefined), or throws after `ms` of wall time. */
-async function waitFor<T>(what: string, ms: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 
 const json = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
@@ -88,14 +74,20 @@ describe('mdcache shadow (child process)', () => {
 
   it('real time: serves /metrics and /healthz while running; SIGTERM stops it cleanly with the report of what ran', async () => {
     const sh = start(['shadow', '--config', PROD, '--realtime', '--duration', '20s', '--metrics-port', '0', '--out', 'rt', '--no-progress']);
-    const base = await waitFor('the metrics URL on stderr', 15_000, () => /metrics: (http:\/\/[^\s]+)\/metrics/.exec(sh.err)?.[1]);
-    const metrics = await waitFor('cache and shadow metrics', 15_000, async () => {
-      const res = await fetch(`${base}/metrics`);
-      expect(res.status).toBe(200);
-      const text = await res.text();
-      const compared = /^mm_md_shadow_compared_total (\d+)/m.exec(text);
-      return /^mm_md_cache_hit_total\{/m.test(text) && compared && Number(compared[1]) > 0 ? text : undefined;
-    });
+    const base = (await waitForOutput(sh, /metrics: (http:\/\/[^\s]+)\/metrics/, { timeoutMs: 15_000 }))[1];
+    // /metrics is pull-only: scraped every 50 ms (and on any output of the child) until the shadow has compared ticks
+    const metrics = await waitUntil(
+      'cache and shadow metrics',
+      async () => {
+        const res = await fetch(`${base}/metrics`);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        const compared = /^mm_md_shadow_compared_total (\d+)/m.exec(text);
+        return /^mm_md_cache_hit_total\{/m.test(text) && compared && Number(compared[1]) > 0 ? text : undefined;
+      },
+      [scrapeEvery(50), [sh.child.stderr!, 'data']],
+      15_000,
+    );
     expect(metrics).toContain('mm_md_cache_hit_total');
     expect(metrics).toContain('mm_md_shadow_compared_total');
     expect(metrics).toMatch(/^# TYPE mm_md_shadow_fetch_md_latency_ms histogram/m);
@@ -106,10 +98,7 @@ describe('mdcache shadow (child process)', () => {
     expect(sh.child.exitCode).toBeNull(); // still running
 
     sh.child.kill('SIGTERM');
-    const done = await Promise.race([
-      sh.exited,
-      new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`no exit after SIGTERM; stderr: ${sh.err}`)), 15_000)),
-    ]);
+    const done = await waitUntil(`an exit after SIGTERM (stderr: ${sh.err})`, () => sh.exited, [], 15_000);
     expect(done.code).toBe(1); // an interrupted shadow never passes its gates (like bench)
     expect(done.err).toContain('SIGTERM: stopping; writing the report of what ran...');
     expect(done.err).toMatch(/mdcache: shadow interrupted after .* of 20s; the results cover what ran and are not a pass/);

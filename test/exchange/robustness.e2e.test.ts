@@ -91,12 +91,12 @@ describe('exchange robustness (issue #15)', () => {
     const c = client(`${ex.wsUrl}/ws/0a1b2c3d`);
     await c.opened;
     c.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@depth'], id: 7 }));
-    await waitFor(() => c.msgs.some((m) => m.e === 'depthUpdate'), 'events after SUBSCRIBE');
+    await waitFor(() => c.msgs.some((m) => m.e === 'depthUpdate'), 'events after SUBSCRIBE', [[c.ws, 'message']]);
     expect(c.msgs[0]).toEqual({ result: null, id: 7 });
     // a stream name in the path still subscribes; unknown ones beside it are ignored
     const d = client(`${ex.wsUrl}/ws/solusdt@depth/whatever`);
     await d.opened;
-    await waitFor(() => d.msgs.some((m) => m.s === 'SOLUSDT'), 'SOLUSDT events');
+    await waitFor(() => d.msgs.some((m) => m.s === 'SOLUSDT'), 'SOLUSDT events', [[d.ws, 'message']]);
   });
 
   it('#17: depth limit is any whole number 1–5000 (larger ones truncated to 5000)', async () => {
@@ -119,7 +119,7 @@ describe('exchange robustness (issue #15)', () => {
       const ex = await exchange({ scenario: busy, streamIntervalsMs });
       const c = client(`${ex.wsUrl}/stream?streams=btcusdt@depth@100ms/solusdt@depth@100ms/btcusdt@depth`);
       await c.opened;
-      await waitFor(() => c.msgs.filter((m) => m.stream === 'btcusdt@depth').length >= 2 && c.msgs.length > 20, 'frames on every stream', 10_000);
+      await waitFor(() => c.msgs.filter((m) => m.stream === 'btcusdt@depth').length >= 2 && c.msgs.length > 20, 'frames on every stream', [[c.ws, 'message']], 10_000);
       let dup = 0;
       let levels = 0;
       for (const m of c.msgs) {
@@ -138,7 +138,7 @@ describe('exchange robustness (issue #15)', () => {
     expect(ex.epochMs).toBe(epochMs);
     const c = client(`${ex.wsUrl}/stream?streams=btcusdt@depth@100ms/btcusdt@depth`);
     await c.opened;
-    await waitFor(() => c.msgs.filter((m) => m.stream === 'btcusdt@depth').length >= 3, 'three 1 s frames', 10_000);
+    await waitFor(() => c.msgs.filter((m) => m.stream === 'btcusdt@depth').length >= 3, 'three 1 s frames', [[c.ws, 'message']], 10_000);
     const t = (await getJson(`${ex.restUrl}/api/v3/time`)).body.serverTime;
     expect(t).toBeGreaterThanOrEqual(epochMs + 2000);
     expect(t).toBeLessThan(epochMs + 60_000);
@@ -172,7 +172,7 @@ describe('exchange robustness (issue #15)', () => {
     const d = client(`${ex.wsUrl}/ws`);
     await d.opened;
     d.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: Array.from({ length: 1024 }, (_, i) => (i % 2 ? 'btcusdt@depth' : 'solusdt@depth@100ms')), id: 1 }));
-    await waitFor(() => d.msgs.some((m) => m.id === 1), 'reply to a 1024-stream SUBSCRIBE');
+    await waitFor(() => d.msgs.some((m) => m.id === 1), 'reply to a 1024-stream SUBSCRIBE', [[d.ws, 'message']]);
     expect(d.msgs.find((m) => m.id === 1)).toEqual({ result: null, id: 1 });
   });
 });

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { parseDepthSnapshot, parseExchangeInfo } from '../../src/net/validate.js';
 import { MalformedError } from '../../src/net/errors.js';
-import { exchangeFixture, scenario, waitFor, getJson } from '../net/helpers.js';
+import { exchangeFixture, scenario, waitFor, getJson, feedOf } from '../net/helpers.js';
 
 const { exchange, sockets } = exchangeFixture();
 
@@ -112,7 +112,7 @@ describe('exchange WebSocket', () => {
     const a = client(`${ex.wsUrl}/ws/btcusdt@depth`);
     const b = client(`${ex.wsUrl}/ws/solusdt@depth@100ms`);
     await Promise.all([a.opened, b.opened]);
-    await waitFor(() => a.msgs.length > 10 && b.msgs.length > 10, 'events on both');
+    await waitFor(() => a.msgs.length > 10 && b.msgs.length > 10, 'events on both', [[a.ws, 'message'], [b.ws, 'message']]);
     expect(a.msgs[0]).toMatchObject({ e: 'depthUpdate', s: 'BTCUSDT' });
     expect(Object.keys(a.msgs[0]).sort()).toEqual(['E', 'U', 'a', 'b', 'e', 's', 'u']);
     expect(b.msgs.every((m) => m.s === 'SOLUSDT')).toBe(true);
@@ -123,29 +123,29 @@ describe('exchange WebSocket', () => {
     const ex = await exchange();
     const c = client(`${ex.wsUrl}/stream?streams=btcusdt@depth/solusdt@depth@100ms`);
     await c.opened;
-    await waitFor(() => new Set(c.msgs.map((m) => m.stream)).size === 2, 'both streams');
+    await waitFor(() => new Set(c.msgs.map((m) => m.stream)).size === 2, 'both streams', [[c.ws, 'message']]);
     expect(c.msgs[0]).toHaveProperty('data.e', 'depthUpdate');
     expect(c.msgs.find((m) => m.stream === 'solusdt@depth@100ms').data.s).toBe('SOLUSDT');
 
     const s = client(`${ex.wsUrl}/ws`);
     await s.opened;
     s.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@depth'], id: 1 }));
-    await waitFor(() => s.msgs.some((m) => m.id === 1), 'subscribe reply');
+    await waitFor(() => s.msgs.some((m) => m.id === 1), 'subscribe reply', [[s.ws, 'message']]);
     expect(s.msgs.find((m) => m.id === 1)).toEqual({ result: null, id: 1 });
-    await waitFor(() => s.msgs.some((m) => m.e === 'depthUpdate'), 'events after SUBSCRIBE');
+    await waitFor(() => s.msgs.some((m) => m.e === 'depthUpdate'), 'events after SUBSCRIBE', [[s.ws, 'message']]);
     s.ws.send(JSON.stringify({ method: 'LIST_SUBSCRIPTIONS', id: 2 }));
-    await waitFor(() => s.msgs.some((m) => m.id === 2), 'list reply');
+    await waitFor(() => s.msgs.some((m) => m.id === 2), 'list reply', [[s.ws, 'message']]);
     expect(s.msgs.find((m) => m.id === 2).result).toEqual(['btcusdt@depth']);
     s.ws.send(JSON.stringify({ method: 'UNSUBSCRIBE', params: ['btcusdt@depth'], id: 3 }));
-    await waitFor(() => s.msgs.some((m) => m.id === 3), 'unsubscribe reply');
+    await waitFor(() => s.msgs.some((m) => m.id === 3), 'unsubscribe reply', [[s.ws, 'message']]);
     const n = s.msgs.length;
     // after the reply nothing more arrives for this stream: wait for ≥ 10 events on another client
     const probe = c.msgs.length;
-    await waitFor(() => c.msgs.length > probe + 10, 'time passing');
+    await waitFor(() => c.msgs.length > probe + 10, 'time passing', [[c.ws, 'message']]);
     expect(s.msgs.length).toBe(n);
     s.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['nope@depth'], id: 4 }));
     s.ws.send('not json');
-    await waitFor(() => s.msgs.some((m) => m.id === 4) && s.msgs.some((m) => m.error?.code === 3), 'error replies');
+    await waitFor(() => s.msgs.some((m) => m.id === 4) && s.msgs.some((m) => m.error?.code === 3), 'error replies', [[s.ws, 'message']]);
     expect(s.msgs.find((m) => m.id === 4).error.code).toBe(2);
   });
 
@@ -196,7 +196,7 @@ describe('exchange WebSocket', () => {
         ws.on('unexpected-response', () => resolve(false));
         ws.on('error', () => resolve(false));
       });
-    }, 'reconnection accepted', 5000, 20);
+    }, 'reconnection accepted', [feedOf(ex)], 5000); // re-tried as the feed moves (the reconnect is a feed message)
   });
 
   it('seq_gap, out-of-order and crossed faults are visible on the wire', async () => {
@@ -204,7 +204,7 @@ describe('exchange WebSocket', () => {
     const ex = await exchange({ scenario: scenario({ market: { update_rate_hz: 60, faults: { seq_gap: { rate_hz: 5, events: 1 }, out_of_order: { rate_hz: 5 }, crossed: { rate_hz: 5, ticks: 1 } } } }), streamIntervalsMs: { depth: 100 } });
     const c = client(`${ex.wsUrl}/ws/btcusdt@depth`);
     await c.opened;
-    await waitFor(() => c.msgs.length > 150, '150 events', 15_000);
+    await waitFor(() => c.msgs.length > 150, '150 events', [[c.ws, 'message']], 15_000);
     let gaps = 0;
     let backwards = 0;
     for (let i = 1; i < c.msgs.length; i++) {
@@ -234,7 +234,7 @@ describe('mdcache exchange (child process)', () => {
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => out.includes('\n'), 'the JSON line', 15_000);
+      await waitFor(() => out.includes('\n'), 'the JSON line', [[child.stdout, 'data']], 15_000);
       const line = JSON.parse(out.split('\n')[0]!);
       expect(line).toEqual({ rest: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), ws: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+$/), symbols: ['BTCUSDT', 'SOLUSDT'] });
       expect((await getJson(`${line.rest}/api/v3/ping`)).body).toEqual({});

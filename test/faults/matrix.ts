@@ -7,7 +7,8 @@
  *   invalidated   no book served that was taken before its symbol's last invalidation (one made before the
  *                 tick asked the cache)
  *   unhandled     no unhandled promise rejection during the run
- *   memory        heap growth during the run stays under MEMORY_BOUND_MB
+ *   memory        heap growth during the run stays under MEMORY_BOUND_MB; live, the exchange's queue for any
+ *                 WebSocket client stays under its send-buffer bound plus one frame (a slow reader is dropped)
  *   truth         a book equals the ground truth at its update id: every freshly fetched book (virtual), the
  *                 WebSocket book after every resync (live)
  */
@@ -22,8 +23,10 @@ import { feedMarket } from '../../src/sim/synthetic-market.js';
 import { createMarket } from '../../src/scenario/scenario.js';
 import type { MarketFeed } from '../../src/market/feed.js';
 import type { TickObserver } from '../../src/pipeline/tick-path.js';
-import { startExchange, type Exchange } from '../../src/exchange/server.js';
+import { WS_MAX_SEND_BUFFER, startExchange, type Exchange } from '../../src/exchange/server.js';
 import { connectLiveMarket, type LiveMarket } from '../../src/net/live-market.js';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { WebSocket } from 'ws';
 
 export const INVARIANTS = ['stale', 'invalidated', 'unhandled', 'memory', 'truth'] as const;
 export type Invariant = (typeof INVARIANTS)[number];
@@ -36,10 +39,18 @@ export interface FaultCase {
   market?: Record<string, unknown>;
   rest?: Record<string, unknown>;
   pipeline?: Record<string, unknown>;
-  /** Loopback exchange only: malformed-frame/body rate, Retry-After seconds. */
-  exchange?: { malformedRate?: number; retryAfterS?: number };
+  /** Loopback exchange only: malformed-frame/body rate, Retry-After seconds, per-client send-buffer bound, stream intervals. */
+  exchange?: { malformedRate?: number; retryAfterS?: number; maxSendBufferBytes?: number; streamIntervalsMs?: { depth?: number; depth100ms?: number }; truthHistory?: number };
+  /**
+   * A WebSocket reader that falls behind (live only): `other` — another client subscribed to every stream
+   * that never reads; `ws-book` — the cache's own WsBook, behind a TCP relay that stops reading from the
+   * exchange when the run starts, until the exchange drops the connection (the next one flows).
+   */
+  slowReader?: { who: 'other' | 'ws-book' };
   /** Where the fault can be injected. */
   modes: Array<'virtual' | 'live'>;
+  /** Live run length (default 4 s). */
+  liveMs?: number;
   /** Symbols (default 3 virtual, 2 live). */
   symbols?: number;
   /** Responses the fault must provoke (checked besides the invariants): 429s, 418s (a case without 418 must get none). */
@@ -64,12 +75,14 @@ export const FAULTS: FaultCase[] = [
   // rest.rate_limit: the venue's rolling weight window (src/market/rate-limit.ts), 100 weight = 20 snapshots a
   // minute. One symbol: one request at a time, the client waits out every Retry-After → 429s, never a ban.
   // Virtual only: live, the WsBook's (re)syncs share the limit and a ban outlasts the 4 s run (a cache miss
-  // waits out the Retry-After, up to 10 min); the exchange's 429/418 are tested in test/exchange/rate-limit.test.ts.
+  // waits out the Retry-After, up to 10 min); the exchange's 429/418 are tested in test/exchange/rate-limit.e2e.test.ts.
   { name: 'REST 429 (weight limit)', what: 'rest.rate_limit 100 weight/min, 1 symbol: 429 + Retry-After, no ban', modes: ['virtual'], symbols: 1, rest: { rate_limit: { weight_per_min: 100 } }, provokes: { status: [429] } },
   // Three symbols refresh concurrently: a request already in flight when the 429 is decided arrives during its
   // Retry-After → 418, banned 2 min: every request of the client stops (the cache serves stale, then misses).
   { name: 'REST 418 (ban)', what: 'rest.rate_limit 100 weight/min, 3 symbols, REST ~100 ms: requests in flight at the 429 are banned (418)', modes: ['virtual'], symbols: 3, rest: { rate_limit: { weight_per_min: 100 }, latency: { model: 'lognormal', p50_ms: 100, p95_ms: 150 } }, provokes: { status: [429, 418] } },
   { name: 'malformed JSON', what: '20 % of depth bodies and WS frames corrupted', modes: ['live'], exchange: { malformedRate: 0.2 } },
+  { name: 'slow WS reader (another client)', what: 'a second client subscribed to every stream stops reading; the exchange bounds its queue (64 KiB) and drops it', modes: ['live'], market: { update_rate_hz: 1000, faults: quiet }, exchange: { maxSendBufferBytes: 64 * 1024, streamIntervalsMs: { depth: 0, depth100ms: 0 }, truthHistory: 50_000 }, slowReader: { who: 'other' }, liveMs: 8000 },
+  { name: 'slow WS reader (our WsBook)', what: "the cache's WsBook stops reading when the run starts; the exchange drops it (64 KiB), it reconnects and resyncs", modes: ['live'], market: { update_rate_hz: 2000, faults: quiet }, exchange: { maxSendBufferBytes: 64 * 1024, streamIntervalsMs: { depth: 0, depth100ms: 0 }, truthHistory: 50_000 }, slowReader: { who: 'ws-book' }, liveMs: 10_000 },
   { name: 'slow consumer', what: 'pipeline stages 4× slower than the tick rate (queueing)', modes: ['virtual', 'live'], pipeline: { ticks: { arrival: 'fixed', rate_hz: 20 }, stages: [{ name: 'slow', latency: { model: 'constant', ms: 200 } }], deadline_ms: 1000, on_busy: 'queue' } },
 ];
 
@@ -81,6 +94,11 @@ export interface CaseResult {
   checkedTruth: number;
   violations: Record<Invariant, number>;
   heapGrowthMb: number;
+  /** Live: WebSocket clients the exchange dropped as too slow, and the largest queue it held for one client (KiB). */
+  slowDropped: number;
+  maxQueuedKib: number;
+  /** Live: books the WsBook synced again after a disconnect during the run. */
+  resyncs: number;
   examples: string[];
   /** HTTP 429 and 418 responses the cached path's REST source got. */
   rateLimited: number;
@@ -141,7 +159,7 @@ function checker(market: SimMarket<OrderBook>, clock: Clock, cfg: MdCacheConfig,
     return best;
   };
   const v: Record<Invariant, number> = { stale: 0, invalidated: 0, unhandled: 0, memory: 0, truth: 0 };
-  const result: CaseResult = { fault, mode, ticks: 0, servedFromCache: 0, checkedTruth: 0, violations: v, heapGrowthMb: 0, examples: [], rateLimited: 0, banned: 0 };
+  const result: CaseResult = { fault, mode, ticks: 0, servedFromCache: 0, checkedTruth: 0, violations: v, heapGrowthMb: 0, slowDropped: 0, maxQueuedKib: 0, resyncs: 0, examples: [], rateLimited: 0, banned: 0 };
   const note = (inv: Invariant, msg: string): void => {
     v[inv]++;
     if (result.examples.length < 5) result.examples.push(`${inv}: ${msg}`);
@@ -242,14 +260,32 @@ export async function runVirtual(c: FaultCase, durationMs = 60_000): Promise<Cas
  * WsBook, invalidator) feeds the cache on real time; after every resync of the WebSocket book its book is
  * compared with the exchange's ground truth at the same update id.
  */
-export async function runLive(c: FaultCase, durationMs = 4000): Promise<CaseResult> {
+export async function runLive(c: FaultCase, durationMs = c.liveMs ?? 4000): Promise<CaseResult> {
   const bench = scenarioFor(c, c.symbols ?? 2);
   const host = new RealClock();
-  const ex: Exchange = await startExchange({ scenario: bench.scenario, clock: host, malformedRate: c.exchange?.malformedRate ?? 0, retryAfterS: c.exchange?.retryAfterS ?? 1 });
+  const ex: Exchange = await startExchange({
+    scenario: bench.scenario,
+    clock: host,
+    malformedRate: c.exchange?.malformedRate ?? 0,
+    retryAfterS: c.exchange?.retryAfterS ?? 1,
+    ...(c.exchange?.maxSendBufferBytes !== undefined ? { maxSendBufferBytes: c.exchange.maxSendBufferBytes } : {}),
+    ...(c.exchange?.streamIntervalsMs ? { streamIntervalsMs: c.exchange.streamIntervalsMs } : {}),
+    ...(c.exchange?.truthHistory !== undefined ? { truthHistory: c.exchange.truthHistory } : {}),
+  });
   let live: LiveMarket | undefined;
+  let slow: { close(): Promise<void> } | undefined;
+  let relay: Awaited<ReturnType<typeof stallingRelay>> | undefined;
   try {
     for (const s of ex.symbols) await fetch(`${ex.restUrl}/_truth?symbol=${s}`); // start the truth history
-    live = await connectLiveMarket({ restUrl: ex.restUrl, wsUrl: ex.wsUrl, symbols: ex.symbols, clock: host, restTimeoutMs: bench.scenario.rest.timeout_ms, wsBook: { reconnect: { baseMs: 20, maxMs: 200 }, resync: { baseMs: 20, maxMs: 200 }, silenceMs: bench.mdCache.invalidate_on_ws_gap_ms }, syncTimeoutMs: 30_000 });
+    let wsUrl = ex.wsUrl;
+    if (c.slowReader?.who === 'ws-book') {
+      relay = await stallingRelay(ex);
+      slow = relay;
+      wsUrl = relay.url;
+    }
+    live = await connectLiveMarket({ restUrl: ex.restUrl, wsUrl, symbols: ex.symbols, clock: host, restTimeoutMs: bench.scenario.rest.timeout_ms, wsBook: { reconnect: { baseMs: 20, maxMs: 200 }, resync: { baseMs: 20, maxMs: 200 }, silenceMs: bench.mdCache.invalidate_on_ws_gap_ms }, syncTimeoutMs: 30_000 });
+    if (c.slowReader?.who === 'other') slow = await silentReader(ex);
+    relay?.stall(); // the WsBook, synced, stops reading: the exchange's queue for it fills, it is dropped
     const clock = new ZeroedClock(host);
     const ck = checker(live, clock, bench.mdCache, c.name, 'live');
     // truth after every resync of the WebSocket book
@@ -277,30 +313,117 @@ export async function runLive(c: FaultCase, durationMs = 4000): Promise<CaseResu
           .catch(() => undefined),
       );
     };
+    let disconnected = false;
     const off = wsBook.onEvent((e) => {
-      if (e.type === 'synced') compare(e.symbol);
+      if (e.type === 'disconnect') disconnected = true;
+      if (e.type === 'synced') {
+        if (disconnected) ck.result.resyncs++;
+        compare(e.symbol);
+      }
     });
-    const sim = new Simulation({ clock, market: ck.market, pipeline: bench.pipeline, mdCache: bench.mdCache, seed: bench.scenario.seed, durationMs, windowMs: 500, observers: { cached: ck.observer } });
+    // A slow-reader row runs past durationMs (up to 30 s more) until the exchange has dropped the reader and, for
+    // our WsBook, every book has synced again: on loopback the kernel's buffers take a few MB first, so the drop
+    // comes after a time that depends on the machine.
+    const slowDone = (): boolean => !c.slowReader || (ex.stats().slowClients.dropped > 0 && (c.slowReader.who !== 'ws-book' || ck.result.resyncs >= ex.symbols.length));
+    const maxMs = c.slowReader ? durationMs + 30_000 : durationMs;
+    const sim = new Simulation({ clock, market: ck.market, pipeline: bench.pipeline, mdCache: bench.mdCache, seed: bench.scenario.seed, durationMs: maxMs, windowMs: 500, observers: { cached: ck.observer } });
     await sim.runUntil(durationMs);
+    while (!slowDone() && sim.now < maxMs) await sim.runUntil(sim.now + 250);
     await sim.finish();
     off();
     for (const sym of ex.symbols) compare(sym); // and once at the end
     await Promise.all(checks);
     ck.finish();
+    const sc = ex.stats().slowClients;
+    ck.result.slowDropped = sc.dropped;
+    ck.result.maxQueuedKib = Math.round(sc.maxBufferedBytes / 1024);
+    // the exchange's memory for one client: its send-buffer bound plus the one frame that crossed it
+    const bound = (c.exchange?.maxSendBufferBytes ?? WS_MAX_SEND_BUFFER) + 64 * 1024;
+    if (sc.maxBufferedBytes > bound) {
+      ck.result.violations.memory++;
+      ck.result.examples.push(`memory: the exchange queued ${sc.maxBufferedBytes} bytes for one WebSocket client (bound ${bound})`);
+    }
     // the exchange's 429/418 counts (the scenario's error_rate 429s included); only this client talks to it
     ck.result.rateLimited = ex.stats().rest.rateLimited;
     ck.result.banned = ex.stats().rest.banned;
     return ck.result;
   } finally {
     await live?.close();
+    await slow?.close();
     await ex.close();
   }
 }
 
+/** A WebSocket client subscribed to every stream of the exchange that never reads a byte after the handshake. */
+async function silentReader(ex: Exchange): Promise<{ close(): Promise<void> }> {
+  const streams = ex.symbols.flatMap((s) => [`${s.toLowerCase()}@depth`, `${s.toLowerCase()}@depth@100ms`]).join('/');
+  const ws = new WebSocket(`${ex.wsUrl}/stream?streams=${streams}`);
+  ws.on('error', () => undefined); // dropped by the exchange: expected
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.pause(); // stop reading from the socket: the kernel buffers fill, then the exchange's queue grows
+  return {
+    close: async () => {
+      ws.terminate();
+    },
+  };
+}
+
+/**
+ * A TCP relay in front of the exchange's WebSocket port, forwarding both ways; `stall()` makes it stop reading
+ * from the exchange on every connection open at that moment — the client behind it (the WsBook) has become a
+ * reader that fell behind. When the exchange drops such a connection the relay closes the client's side; the
+ * client's next connection is relayed normally.
+ */
+async function stallingRelay(ex: Exchange): Promise<{ url: string; stall(): void; close(): Promise<void> }> {
+  const open = new Set<{ up: Socket; down: Socket; stalled: boolean }>();
+  const server: Server = createServer((down) => {
+    const up = connect(ex.port, ex.host);
+    const conn = { up, down, stalled: false };
+    open.add(conn);
+    const end = (): void => {
+      up.destroy();
+      down.destroy();
+      open.delete(conn);
+    };
+    up.on('data', (d) => {
+      if (!down.write(d)) up.pause();
+    });
+    down.on('drain', () => {
+      if (!conn.stalled) up.resume();
+    });
+    down.on('data', (d) => up.write(d));
+    for (const s of [up, down]) {
+      s.on('close', end);
+      s.on('error', end);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    stall() {
+      for (const c of open) {
+        c.stalled = true;
+        c.up.pause();
+      }
+    },
+    close: async () => {
+      for (const c of [...open]) {
+        c.up.destroy();
+        c.down.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 export function matrixTable(rows: CaseResult[]): string {
-  const head = `| fault | mode | ticks | served from cache | books checked vs truth | ${INVARIANTS.map((i) => `${i} violations`).join(' | ')} | heap growth | 429 / 418 |`;
-  const sep = `|---|---|---:|---:|---:|${INVARIANTS.map(() => '---:').join('|')}|---:|---:|`;
-  const body = rows.map((r) => `| ${r.fault} | ${r.mode} | ${r.ticks} | ${r.servedFromCache} | ${r.checkedTruth} | ${INVARIANTS.map((i) => r.violations[i]).join(' | ')} | ${r.heapGrowthMb} MB | ${r.rateLimited} / ${r.banned} |`);
+  const head = `| fault | mode | ticks | served from cache | books checked vs truth | ${INVARIANTS.map((i) => `${i} violations`).join(' | ')} | heap growth | 429 / 418 | slow WS clients dropped | max queued per client |`;
+  const sep = `|---|---|---:|---:|---:|${INVARIANTS.map(() => '---:').join('|')}|---:|---:|---:|---:|`;
+  const body = rows.map((r) => `| ${r.fault} | ${r.mode} | ${r.ticks} | ${r.servedFromCache} | ${r.checkedTruth} | ${INVARIANTS.map((i) => r.violations[i]).join(' | ')} | ${r.heapGrowthMb} MB | ${r.rateLimited} / ${r.banned} | ${r.mode === 'live' ? r.slowDropped : '–'} | ${r.mode === 'live' ? `${r.maxQueuedKib} KiB` : '–'} |`);
   return [head, sep, ...body].join('\n');
 }
 

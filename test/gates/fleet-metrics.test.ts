@@ -44,7 +44,7 @@ describe('fleet.* metrics', () => {
     const f = fleet.fleet!;
     expect(readMetric(fleet, 'fleet', 'processes')).toBe(3);
     expect(readMetric(fleet, 'fleet', 'rest.weight_per_min.p99')).toBe(f.rest.weight_per_min.p99);
-    expect(readMetric(fleet, 'fleet', 'rest_l1_only.requests')).toBe(f.rest_l1_only.requests);
+    expect(readMetric(fleet, 'fleet', 'rest_l1_only.requests')).toBe(f.rest_l1_only!.requests);
     expect(readMetric(fleet, 'fleet', 'weight_ratio')).toBe(f.weight_ratio);
     const w = f.per_process.map((p) => p.rest.weight);
     expect(readMetric(fleet, 'fleet', 'per_process.rest_weight.sum')).toBe(w.reduce((a, b) => a + b, 0));
@@ -58,7 +58,7 @@ describe('fleet.* metrics', () => {
 
   it('a gate on a fleet metric passes or fails on the run\'s figures', () => {
     const f = fleet.fleet!;
-    const ev = evaluateGates(fleet, gates('fleet.processes == 3', `fleet.rest.weight_per_min.mean < ${f.rest_l1_only.weight_per_min.mean}`, 'fleet.per_process.errors.sum == 0', 'fleet.weight_ratio <= 0.9'));
+    const ev = evaluateGates(fleet, gates('fleet.processes == 3', `fleet.rest.weight_per_min.mean < ${f.rest_l1_only!.weight_per_min.mean}`, 'fleet.per_process.errors.sum == 0', 'fleet.weight_ratio <= 0.9'));
     expect(ev.gates.map((g) => g.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
     expect(ev.verdict).toBe('pass');
     const bad = evaluateGates(fleet, gates(`fleet.rest.weight_per_min.mean < ${f.rest.weight_per_min.mean}`, 'fleet.processes > 3'));

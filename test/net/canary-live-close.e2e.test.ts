@@ -8,7 +8,7 @@ import { startExchange, type Exchange } from '../../src/exchange/server.js';
 import { loadScenario } from '../../src/scenario/scenario.js';
 import { parseProdConfig } from '../../src/ops/prod-config.js';
 import { runCanary } from '../../src/ops/canary.js';
-import { waitFor } from './helpers.js';
+import { feedOf, waitFor } from './helpers.js';
 
 const open: Exchange[] = [];
 afterEach(async () => {
@@ -30,8 +30,8 @@ describe('canary over a live source', () => {
         if (++progressed > 2) throw new Error('a step failed');
       },
     });
-    await waitFor(() => ex.clientCount() === 1, 'the live WebSocket connected', 15_000);
+    await waitFor(() => ex.clientCount() === 1, 'the live WebSocket connected', [feedOf(ex)], 15_000);
     await expect(run).rejects.toThrow('a step failed');
-    await waitFor(() => ex.clientCount() === 0, 'the live WebSocket closed', 5000);
+    await waitFor(() => ex.clientCount() === 0, 'the live WebSocket closed', [feedOf(ex)], 5000);
   }, 30_000);
 });

@@ -6,6 +6,7 @@ import { startExchange, type Exchange, type ExchangeOptions } from '../../src/ex
 import { parseScenario, type Scenario } from '../../src/scenario/scenario.js';
 import type { OrderBook } from '../../src/market/book.js';
 import type { WsBook } from '../../src/net/ws-book.js';
+import { waitUntil, type Trigger } from '../helpers/wait.js';
 
 /** A small two-symbol scenario; `market` / `rest` blocks are merged over quiet defaults. */
 export function scenario(opts: { market?: Record<string, unknown>; rest?: Record<string, unknown>; seed?: number } = {}): Scenario {
@@ -24,16 +25,19 @@ export function scenario(opts: { market?: Record<string, unknown>; rest?: Record
   );
 }
 
-/** Polls `cond` every `everyMs` until it is truthy (returns it) or the deadline passes (throws with `what`). */
-export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 10): Promise<T> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/**
+ * Resolves with the first truthy value of `cond`, checked now and on every event of `on` (a client's
+ * 'message', a WsBook's events, the exchange feed's messages …); throws with `what` after `timeoutMs`. No polling
+ * timer: see test/helpers/wait.ts.
+ */
+export function waitFor<T>(cond: () => T | Promise<T>, what: string, on: readonly Trigger[], timeoutMs = 10_000): Promise<NonNullable<T>> {
+  return waitUntil(what, cond, on, timeoutMs);
 }
+
+/** A trigger on every message the exchange's generator delivers (its clock ticking, a disconnect ending …). */
+export const feedOf = (ex: Exchange): Trigger => (f) => ex.feed.onMessage(f);
+/** A trigger on every event of a WsBook (applied diffs, syncs, disconnects …). */
+export const eventsOf = (ws: WsBook): Trigger => (f) => ws.onEvent(f);
 
 export interface TruthBook {
   symbol: string;

@@ -11,8 +11,8 @@ import { RealClock } from '../../src/core/clock.js';
 import { startExchange, type Exchange } from '../../src/exchange/server.js';
 import { parseReplay } from '../../src/market/jsonl.js';
 import { recordMarket, type RecordSummary } from '../../src/net/record.js';
-import { ensureBuilt, start } from '../helpers/cli.js';
-import { getJson, norm, scenario, truthAt, waitFor, wire } from './helpers.js';
+import { ensureBuilt, start, waitForOutput } from '../helpers/cli.js';
+import { getJson, norm, scenario, truthAt, wire } from './helpers.js';
 
 const FAULTS = {
   seq_gap: { rate_hz: 1.5, events: 2 },
@@ -102,7 +102,7 @@ describe('mdcache record (CLI) → bench --source replay / shadow', () => {
 
   it('SIGINT stops a recording early and writes a well-formed file of what was recorded; exit 0', async () => {
     const run = start(['record', '--rest-url', exchange.restUrl, '--ws-url', exchange.wsUrl, '--symbols', 'BTCUSDT', '--duration', '10m', '--out', 'int.jsonl', '--no-progress'], dir);
-    await waitFor(() => run.err.includes('mdcache record: BTCUSDT'), 'the recording to start', 20_000);
+    await waitForOutput(run, /mdcache record: BTCUSDT/, { timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 1500)); // let it record something (real time is what is recorded)
     run.child.kill('SIGINT');
     const r = await run.exited;

@@ -2,6 +2,7 @@
  * WsBook.close() (issue #15 item 20): pending ready() calls reject and their timers are cleared; a fetch-loop
  * backoff sleep (after a failed snapshot, or after a crossed snapshot) is cut at once; no timer outlives close().
  */
+import { EventEmitter } from 'node:events';
 import { describe, it, expect, afterEach } from 'vitest';
 import { RealClock, WrappedClock, type TimerHandle } from '../../src/core/clock.js';
 import { startExchange, type Exchange } from '../../src/exchange/server.js';
@@ -9,11 +10,13 @@ import { OrderBook } from '../../src/market/book.js';
 import type { SnapshotSource } from '../../src/market/rest.js';
 import { BinanceRestSource } from '../../src/net/rest-source.js';
 import { WsBook, type WsBookEvent } from '../../src/net/ws-book.js';
-import { scenario, waitFor } from './helpers.js';
+import { eventsOf, scenario, waitFor } from './helpers.js';
 
 /** A real clock that counts the timers still pending (set, neither fired nor cleared). */
 class CountingClock extends WrappedClock {
   readonly live = new Set<TimerHandle>();
+  /** Emits 'timer' each time a timer is armed (so a test can wait for one instead of sleeping). */
+  readonly armed = new EventEmitter();
   constructor() {
     super(new RealClock());
   }
@@ -26,6 +29,7 @@ class CountingClock extends WrappedClock {
       fn();
     }, ms);
     this.live.add(h);
+    this.armed.emit('timer');
     return h;
   }
   override clearTimeout(h: TimerHandle | undefined): void {
@@ -86,14 +90,14 @@ describe('WsBook.close()', () => {
       () => 'resolved',
       (e: Error) => e.message,
     );
-    await waitFor(() => events.some((e) => e.type === 'snapshot_error'), 'a failed snapshot');
+    await waitFor(() => events.some((e) => e.type === 'snapshot_error'), 'a failed snapshot', [eventsOf(book)]);
     const t0 = performance.now();
     await book.close();
     expect(await ready).toMatch(/closed/);
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(clock.live.size).toBe(0); // ready's 2-minute timer, the silence check and the backoff sleep are all gone
     const n = calls();
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // an observation window (nothing may happen in it), not a wait
     expect(calls()).toBe(n);
     await expect(book.ready()).rejects.toThrow(/closed/);
   });
@@ -108,8 +112,8 @@ describe('WsBook.close()', () => {
     });
     const { book, clock, events } = await setup(crossed);
     book.start();
-    await waitFor(() => events.some((e) => e.type === 'crossed'), 'a crossed snapshot');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => events.some((e) => e.type === 'crossed'), 'a crossed snapshot', [eventsOf(book)]);
+    await waitFor(() => clock.live.size > 0, 'the backoff sleep to be armed', [[clock.armed, 'timer']]);
     expect(clock.live.size).toBeGreaterThan(0); // sleeping in the backoff
     const t0 = performance.now();
     await book.close();

@@ -11,7 +11,7 @@ import { WsBook, type WsBookEvent, type WsBookOptions } from '../../src/net/ws-b
 import { MDCacheInvalidator, bookBest } from '../../src/market/invalidator.js';
 import { driveInvalidator } from '../../src/net/live-market.js';
 import type { OrderBook } from '../../src/market/book.js';
-import { scenario, waitFor, compareWithTruth, getJson } from './helpers.js';
+import { eventsOf, scenario, waitFor, compareWithTruth, getJson } from './helpers.js';
 
 const SYMBOLS = ['BTCUSDT', 'SOLUSDT'];
 const open: Array<{ close(): Promise<void> }> = [];
@@ -71,7 +71,7 @@ async function run(ex: Partial<ExchangeOptions> & Pick<ExchangeOptions, 'scenari
     for (const s of SYMBOLS) check(s);
     await new Promise((r) => setTimeout(r, 50));
   }
-  await waitFor(() => SYMBOLS.every((s) => ws.isSynced(s)), 'all symbols synced at the end', 10_000);
+  await waitFor(() => SYMBOLS.every((s) => ws.isSynced(s)), 'all symbols synced at the end', [eventsOf(ws)], 10_000);
   for (const s of SYMBOLS) check(s);
   done = true;
   await Promise.all(pending);
@@ -189,9 +189,9 @@ describe('WsBook against the loopback exchange', () => {
     driveInvalidator(ws, inv);
     ws.start();
     await ws.ready();
-    await waitFor(() => inv.stats().seq_gap > 0 && inv.stats().ws_gap > 0, 'seq_gap and ws_gap invalidations', 10_000);
+    await waitFor(() => inv.stats().seq_gap > 0 && inv.stats().ws_gap > 0, 'seq_gap and ws_gap invalidations', [eventsOf(ws)], 10_000);
     ex.dropClients();
-    await waitFor(() => inv.stats().reconnect > 0, 'a reconnect invalidation', 10_000);
+    await waitFor(() => inv.stats().reconnect > 0, 'a reconnect invalidation', [eventsOf(ws)], 10_000);
     expect(invalidated).toContain('*:reconnect');
     expect(invalidated.some((x) => x.endsWith(':seq_gap'))).toBe(true);
     expect(invalidated.some((x) => x.endsWith(':ws_gap'))).toBe(true);

@@ -14,7 +14,7 @@ describe('fleet simulation', () => {
     const a = await run();
     expect(a.processes).toBe(4);
     expect(a.per_process).toHaveLength(4);
-    expect(a.rest_l1_only.requests).toBeGreaterThan(0);
+    expect(a.rest_l1_only!.requests).toBeGreaterThan(0);
     // each process alone refreshes ~5 times/s/symbol (ticks every 200 ms > ttl 100 ms); shared: ~1 fleet refresh per ~120 ms
     expect(a.weight_ratio).toBeLessThan(0.35);
     expect(a.rest.requests).toBe(a.per_process.reduce((n, p) => n + p.rest.requests, 0));
@@ -33,7 +33,7 @@ describe('fleet simulation', () => {
     expect(out.per_process.every((p) => p.errors === 0)).toBe(true);
     expect(out.per_process.every((p) => (p.fallbacks ?? 0) >= 1)).toBe(true);
     expect(out.rest.requests).toBeGreaterThan(calm.rest.requests);
-    expect(out.rest.requests).toBeLessThan(out.rest_l1_only.requests);
+    expect(out.rest.requests).toBeLessThan(out.rest_l1_only!.requests);
   });
 
   it('scenario fleet: block is validated (processes: 0, unknown keys, bad faults → one error each)', () => {

@@ -9,6 +9,7 @@ import { RateLimitError, createSimRestSource, simRestClient, type RestParams } f
 import { createMarket } from '../../src/scenario/scenario.js';
 import { loadBenchScenario, type BenchScenario } from '../../src/sim/bench-scenario.js';
 import { runBench, type BenchOutput } from '../../src/sim/bench.js';
+import { evaluateGates } from '../../src/gates/evaluate.js';
 
 const RUN = { id: 'rate-limit', command: 'mdcache bench (test)', version: '0.0.0-test', host: 'test-host' };
 const MIN = 60_000;
@@ -98,6 +99,15 @@ describe('bench with rest.rate_limit', () => {
       for (const w of out.results.windows[p]) expect(w.rest_weight!).toBeLessThanOrEqual(LIMIT);
       expect(out.results.paths[p].rest!.weight_per_min.max).toBeLessThanOrEqual(LIMIT);
     }
+  });
+
+  it('gates can name the 429 / 418 / refused counts', () => {
+    const ev = evaluateGates(out.results, [
+      { kind: 'absolute', metric: 'uncached.rest.rate_limited', op: '>', value: 0 },
+      { kind: 'absolute', metric: 'cached.rest.banned', op: '==', value: 0 },
+      { kind: 'absolute', metric: 'cached.rest.refused', op: '<', value: out.results.paths.uncached.rest!.refused! },
+    ]);
+    expect(ev.gates.map((g) => g.status)).toEqual(['pass', 'pass', 'pass']);
   });
 
   it('the results say which limit was enforced; sharding is off (one window per path); same seed → same results', () => {

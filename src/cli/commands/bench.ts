@@ -3,7 +3,7 @@
  * seeded workload (virtual time by default), writes results.json, .hlog files, report.md and charts,
  * prints the comparison and exits 1 when the gates do not pass.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RealClock, wallClockIso } from '../../core/clock.js';
@@ -25,6 +25,10 @@ import { exitOnVerdict, writeRunOutput } from '../run-output.js';
 import { stopOnSignals } from '../signals.js';
 import { EXIT, ExitCode } from '../exit.js';
 import { VERSION } from '../version.js';
+import { afterBarrier, joinFleet, workerRoleFlag, workerStreamPrefix, type WorkerRole } from '../fleet-worker.js';
+import { checkRedisReachable, checkWorkerProcesses, redisTierFactory, sharedFlag, withShared, writeWorkerOutput } from '../live-shared.js';
+import { dropFlags } from '../fleet-procs.js';
+import { runLiveFleet } from '../fleet-run.js';
 
 interface BenchFlags {
   scenario: string;
@@ -45,6 +49,8 @@ interface BenchFlags {
   policies?: string[];
   jobs?: number;
   processes?: number;
+  shared?: string;
+  fleetWorker?: WorkerRole;
 }
 
 export function runId(scenario: string, seed: number): string {
@@ -108,7 +114,9 @@ export function registerBench(program: Command): void {
     .option('--jobs <n>', 'worker threads to shard the symbols across (default: the number of cores); results are identical for any value', intFlag('--jobs', 1, 1024))
     .option('--gates <file>', "YAML file with a gates: list (default: the scenario's gates, else the defaults)")
     .option('--junit <file>', 'also write JUnit XML, one testcase per gate')
-    .option('--processes <n>', "simulate a fleet of n processes on the same symbols, with and without a shared (L2) tier (overrides the scenario's fleet.processes; virtual time)", intFlag('--processes', 1, MAX_PROCESSES))
+    .option('--processes <n>', "a fleet of n processes on the same symbols: simulated with and without a shared (L2) tier in virtual time (overrides the scenario's fleet.processes); with --source binance, n real worker processes (at most 64)", intFlag('--processes', 1, MAX_PROCESSES))
+    .option('--shared <url>', 'with --source binance: the Redis shared tier under the cached path (md_cache.shared.url), e.g. redis://127.0.0.1:6379; checked before the run (unreachable: exit 2)', sharedFlag)
+    .addOption(new Option('--fleet-worker <i/N>', 'internal: this process is worker i of a fleet started by --processes').argParser(workerRoleFlag).hideHelp())
     .option('--window <d>', 'window length for per-window statistics (default: a tenth of the run, between 1s and 1m)', durationFlag('--window'))
     .addHelpText(
       'after',
@@ -118,8 +126,26 @@ export function registerBench(program: Command): void {
       checkBenchFlags(f);
       const bench = loadBenchScenario(f.scenario);
       if (f.policies) bench.arms = armsFromPolicies(f.policies, bench.mdCacheRaw);
-      if (f.processes !== undefined) bench.fleet = { processes: f.processes, shared: bench.fleet?.shared ?? { ...FLEET_SHARED_DEFAULTS } };
-      if (bench.fleet && (f.realtime || f.source === 'binance')) throw new UsageError('--processes / fleet: the fleet is simulated in virtual time; real processes (--source binance with N workers) are not supported yet');
+      const live = f.source === 'binance';
+      // Real worker processes (--source binance): --processes, else the scenario's fleet.processes; a worker runs one process' pipeline.
+      let workers: number | undefined;
+      const sharedSource = f.shared !== undefined ? '--shared' : 'md_cache.shared';
+      if (live) {
+        if (f.shared === undefined && f.fleetWorker === undefined && bench.mdCache.shared) f.shared = bench.mdCache.shared.url;
+        bench.mdCache = withShared(bench.mdCache, f.shared);
+        workers = f.fleetWorker ? undefined : f.processes ?? bench.fleet?.processes;
+        delete bench.fleet;
+        if (workers !== undefined) {
+          checkWorkerProcesses(workers, f.processes !== undefined ? '--processes' : 'fleet.processes');
+          if (bench.arms && bench.arms.length > 0) throw new UsageError('--processes with arms (--policies or the scenario\'s arms:): each worker process runs one cached path; run the arms without --processes');
+        }
+      } else {
+        if (f.shared !== undefined) throw new UsageError(`--shared needs --source binance (real time, a real Redis); the virtual-time fleet (--processes) simulates its shared tier (fleet.shared in the scenario)`);
+        if (f.fleetWorker !== undefined) throw new UsageError('--fleet-worker is internal: it is set by --source binance --processes N on its workers');
+        if (f.processes !== undefined) bench.fleet = { processes: f.processes, shared: bench.fleet?.shared ?? { ...FLEET_SHARED_DEFAULTS } };
+        if (bench.fleet && f.realtime) throw new UsageError('--processes / fleet: the fleet is simulated in virtual time (not with --realtime); real worker processes run with --source binance');
+      }
+      if (f.fleetWorker) joinFleet();
       const gates = f.gates ? loadGatesFile(f.gates, bench.arms?.map((a) => a.name)) : undefined;
       const seed = f.seed ?? bench.scenario.seed;
       const windowMs = f.window;
@@ -136,13 +162,38 @@ export function registerBench(program: Command): void {
 
       const id = runId(bench.scenario.name, seed);
       const outDir = f.out ?? join('reports', id);
+      // With a shared tier, an unreachable Redis is refused before anything runs (the library would fall back).
+      if (bench.mdCache.shared && !f.fleetWorker) await checkRedisReachable(bench.mdCache.shared, sharedSource);
       const removeIfEmpty = ensureOutputDir(outDir);
+      if (workers !== undefined) {
+        const workerArgs = [...dropFlags(process.argv.slice(2), ['--processes', '--out', '--junit', '--gates', '--jobs'], ['--json', '--no-gate', '--progress', '--no-progress']), '--no-gate', '--no-progress'];
+        if (f.shared !== undefined && !workerArgs.some((a) => a === '--shared' || a.startsWith('--shared='))) workerArgs.push('--shared', f.shared);
+        try {
+          await runLiveFleet({
+            label: 'mdcache bench',
+            processes: workers,
+            outDir,
+            workerArgs,
+            bench,
+            shared: bench.mdCache.shared,
+            run: { id, command: `${reproduceCommand(f, durationMs, seed)} --processes ${workers}${f.shared ? ` --shared ${f.shared}` : ''}`, version: VERSION, host: hostname() },
+            gates: f.gate ? gates : null,
+            durationMs,
+            json: f.json,
+            junit: f.junit,
+          });
+        } finally {
+          removeIfEmpty();
+        }
+        return;
+      }
       const host = new RealClock();
       let peakHeap = 0;
       const progress = progressBar(`bench ${bench.scenario.name}`, durationMs, () => host.now(), f.progress);
       const stop = stopOnSignals((sig) => process.stderr.write(`\n${sig}: stopping; writing the results of what ran...\n`));
       if (f.realtime || market) process.stderr.write(`mdcache bench: running ${bench.scenario.name} for ${formatDuration(durationMs)} on the real clock (Ctrl-C stops it and writes what ran)\n`);
       else if (durationMs >= 60 * 60_000) process.stderr.write(`mdcache bench: simulating ${formatDuration(durationMs)} of ${bench.scenario.name} (Ctrl-C stops it and writes what ran)\n`);
+      const shared = await redisTierFactory(bench.mdCache, (line) => process.stderr.write(`mdcache bench: shared tier: ${line}\n`));
       const ran = await runBench({
         signal: stop.signal,
         bench,
@@ -150,7 +201,9 @@ export function registerBench(program: Command): void {
         seed,
         symbols: typeof f.symbols === 'number' ? f.symbols : undefined,
         realtime: f.realtime,
-        market,
+        market: market && f.fleetWorker ? afterBarrier(market, stop.signal) : market,
+        ...(shared ? { shared } : {}),
+        ...(f.fleetWorker ? { streamPrefix: workerStreamPrefix(f.fleetWorker) } : {}),
         windowMs,
         feed,
         jobs: f.jobs ?? defaultJobs(),
@@ -168,6 +221,17 @@ export function registerBench(program: Command): void {
       const { results, hlogs } = ran;
       progress.done();
       results.run.peak_heap_mb = Math.round(Math.max(peakHeap, process.memoryUsage().heapUsed) / 1e5) / 10;
+      if (f.fleetWorker) {
+        // A worker of a fleet: its own files only (the parent merges them and renders the report).
+        results.run.fleet_worker = { index: f.fleetWorker.index, of: f.fleetWorker.of };
+        try {
+          writeWorkerOutput(results, hlogs, outDir);
+        } finally {
+          stop.dispose();
+        }
+        if (results.run.interrupted) throw new ExitCode(EXIT.gate, `mdcache: worker ${f.fleetWorker.index} interrupted after ${formatDuration(results.duration_ms)}`);
+        return;
+      }
 
       // The signal handlers stay installed while the files are written: a signal then waits for the (synchronous)
       // write phase to end instead of killing the process half-way through the set of files.

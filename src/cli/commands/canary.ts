@@ -9,12 +9,13 @@ import { RealClock } from '../../core/clock.js';
 import { formatDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import { ensureOutputDir, writeFileAtomic } from '../../io/atomic.js';
-import { loadProdConfig, validateSteps } from '../../ops/prod-config.js';
+import { CANARY_UNITS, loadProdConfig, validateSteps, type CanaryUnit } from '../../ops/prod-config.js';
+import { MAX_PROCESSES } from '../../sim/fleet-config.js';
 import { checkCanaryLength } from '../limits.js';
 import { runCanary } from '../../ops/canary.js';
 import { renderCanaryCharts, renderCanaryMarkdown } from '../../report/canary.js';
 import { appendStepSummary } from '../../report/github.js';
-import { durationFlag } from '../options.js';
+import { durationFlag, intFlag } from '../options.js';
 import { progressBar } from '../progress.js';
 import { stopOnSignals } from '../signals.js';
 import { EXIT, ExitCode } from '../exit.js';
@@ -29,6 +30,8 @@ interface CanaryFlags {
   realtime?: boolean;
   json?: boolean;
   progress: boolean;
+  processes?: number;
+  unit?: string;
 }
 
 function stepsFlag(value: string): number[] {
@@ -54,9 +57,16 @@ export function registerCanary(program: Command): void {
     .option('--realtime', 'run on the real clock')
     .option('--json', 'print the canary results JSON to stdout')
     .option('--no-progress', 'no progress bar')
+    .option('--processes <n>', "processes quoting the symbols (overrides prod.yaml's fleet.processes; with more than one the default unit is process)", intFlag('--processes', 1, MAX_PROCESSES))
+    .option('--unit <unit>', "what a step's share is a share of: process or symbol (overrides canary.unit)")
     .addHelpText('after', '\nExamples:\n  $ mdcache canary --config examples/prod.yaml\n  $ mdcache canary --config prod.yaml --steps 5,25,50,100 --step-duration 15m')
     .action(async (f: CanaryFlags) => {
       const config = loadProdConfig(f.config);
+      if (f.unit !== undefined) {
+        if (!(CANARY_UNITS as readonly string[]).includes(f.unit)) throw new UsageError(`--unit: invalid value '${f.unit}', use ${CANARY_UNITS.join(' or ')}`);
+        config.canary = { ...config.canary, unit: f.unit as CanaryUnit };
+      }
+      if (f.processes !== undefined) config.fleet = { processes: f.processes, shared: config.fleet?.shared };
       const steps = f.steps ?? config.canary.steps;
       const stepMs = f.stepDuration ?? config.canary.step_duration_ms;
       const total = steps.length * stepMs;
@@ -76,7 +86,7 @@ export function registerCanary(program: Command): void {
           stepDurationMs: stepMs,
           realtime: f.realtime,
           signal: stop.signal,
-          run: { id, command: `mdcache canary --config ${f.config} --steps ${steps.join(',')} --step-duration ${formatDuration(stepMs)}${f.realtime ? ' --realtime' : ''}`, version: VERSION, host: hostname() },
+          run: { id, command: `mdcache canary --config ${f.config} --steps ${steps.join(',')} --step-duration ${formatDuration(stepMs)}${f.processes !== undefined ? ` --processes ${f.processes}` : ''}${f.unit !== undefined ? ` --unit ${f.unit}` : ''}${f.realtime ? ' --realtime' : ''}`, version: VERSION, host: hostname() },
           onProgress: (t) => progress.update(t),
         }).catch((err: unknown) => {
           removeIfEmpty();
