@@ -547,3 +547,28 @@ describe('getSync and get at their bounds', () => {
     expect(await p).toEqual({ symbol: 'A', call: 1, depth: 50 });
   });
 });
+
+describe('Prometheus scrape over several caches', () => {
+  it('sums caches per symbol: gets include bypasses, the age is the oldest held, a symbol without gets has ratio 0', async () => {
+    const registry = new Registry();
+    const clock = new VirtualClock();
+    const mk = (enabled: boolean, refresh: () => Promise<number>) => new MDCache<number>(mdCacheConfig({ enabled, ttl_ms: 1000 }), { clock, registry, refresh });
+    const held = mk(true, () => Promise.resolve(1));
+    const unheld = mk(true, () => new Promise<number>(() => undefined));
+    const young = mk(true, () => Promise.resolve(2));
+    const off = mk(false, () => Promise.resolve(3));
+    await held.get('A'); // miss
+    await held.get('A'); // fresh hit
+    void unheld.get('A'); // waiting: no value, no counted get yet
+    void unheld.get('B');
+    await clock.advance(30);
+    await young.get('A'); // miss, age 0
+    await off.get('A');
+    await off.get('A');
+    const text = await registry.metrics();
+    expect(text).toContain('mm_md_cache_age_ms{symbol="A"} 30');
+    expect(text).toContain('mm_md_cache_hit_ratio{symbol="A"} 0.2'); // 1 hit of 2 + 1 misses + 2 bypasses
+    expect(text).toContain('mm_md_cache_hit_ratio{symbol="B"} 0');
+    for (const c of [held, unheld, young, off]) c.close();
+  });
+});
