@@ -559,8 +559,7 @@ describe('Prometheus scrape over several caches', () => {
     const off = mk(false, () => Promise.resolve(3));
     await held.get('A'); // miss
     await held.get('A'); // fresh hit
-    void unheld.get('A'); // waiting: no value, no counted get yet
-    void unheld.get('B');
+    const waiting = [track(unheld.get('A')), track(unheld.get('B'))]; // waiting: no value, no counted get yet
     await clock.advance(30);
     await young.get('A'); // miss, age 0
     await off.get('A');
@@ -570,5 +569,7 @@ describe('Prometheus scrape over several caches', () => {
     expect(text).toContain('mm_md_cache_hit_ratio{symbol="A"} 0.2'); // 1 hit of 2 + 1 misses + 2 bypasses
     expect(text).toContain('mm_md_cache_hit_ratio{symbol="B"} 0');
     for (const c of [held, unheld, young, off]) c.close();
+    await flush();
+    for (const w of waiting) expect(w.error).toBeInstanceOf(RefreshError); // closed under them
   });
 });
