@@ -19,6 +19,7 @@ export default defineConfig({
           'test/cache/shared/shared-tier.test.ts',
           'test/gates/evaluate.test.ts',
           'test/gates/evaluate-edges.test.ts',
+          'test/gates/fleet-metrics.test.ts',
           'test/gates/severity.test.ts',
           'test/gates/spec.test.ts',
           'test/market/invalidator.test.ts',

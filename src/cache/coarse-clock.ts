@@ -20,6 +20,7 @@ export class CoarseClock extends WrappedClock {
   /** Reads left on the cached value (0 = read the inner clock). */
   private left = 0;
   private armed = false;
+  // Stryker disable next-line BooleanLiteral: equivalent — only tick() reads it, and the first tick is armed by now(), which sets it
   private used = false;
   private idle = 0;
   private readonly tick = (): void => {

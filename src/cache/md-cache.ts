@@ -292,6 +292,11 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     }
   }
 
+  /** A requested depth clamped to [1, max_depth]; max_depth when none (or NaN) is given. */
+  private depthOf(d: number | undefined): number {
+    return d === undefined ? this.maxDepth : Math.min(this.maxDepth, Math.max(1, d)) || this.maxDepth;
+  }
+
   /** Number of symbols held (entries, with or without a value). */
   get size(): number {
     return this.map.size;
@@ -310,8 +315,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     let maxAge = this.ttl;
     let freshMax = this.freshMax;
     if (opts !== undefined) {
-      const d = opts.depth;
-      if (d !== undefined) depth = d < this.maxDepth ? (d >= 1 ? d : 1) : this.maxDepth;
+      depth = this.depthOf(opts.depth);
       if (opts.maxAgeMs !== undefined) {
         maxAge = opts.maxAgeMs;
         freshMax = this.maxStale < maxAge ? this.maxStale : maxAge; // NaN stays NaN (never fresh)
@@ -355,8 +359,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     let depth = this.maxDepth;
     let freshMax = this.freshMax;
     if (opts !== undefined) {
-      const d = opts.depth;
-      if (d !== undefined) depth = d < this.maxDepth ? (d >= 1 ? d : 1) : this.maxDepth;
+      depth = this.depthOf(opts.depth);
       if (opts.maxAgeMs !== undefined) freshMax = this.maxStale < opts.maxAgeMs ? this.maxStale : opts.maxAgeMs; // NaN stays NaN
     }
     let e = this.map.get(symbol);
@@ -402,8 +405,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       this.misses++;
       return undefined;
     }
-    let maxAge = this.wsGap;
-    if (opts !== undefined && opts.maxAgeMs !== undefined && opts.maxAgeMs < maxAge) maxAge = opts.maxAgeMs;
+    const maxAge = Math.min(this.wsGap, opts?.maxAgeMs ?? Infinity);
     if (e === undefined) e = this.wsCreate(symbol);
     else if (e !== this.head) this.touch(e);
     e.gets++;
@@ -420,7 +422,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           this.staleHits++;
           return { value: this.wsValue(e), status: 'stale', ageMs: age };
         }
-      } else e.ws!.sub?.resync('ws_gap');
+      } else e.ws!.sub!.resync('ws_gap'); // (an entry in the map keeps its subscription until evicted or closed)
     }
     e.misses++;
     this.misses++;
@@ -438,9 +440,9 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     );
   }
 
-  /** Not fresh: serve stale (stale-while-refresh / stale-if-error) or wait for a refresh. `age` < 0: no value. */
+  /** Not fresh: serve stale (stale-while-refresh / stale-if-error) or wait for a refresh. `age`: of the held value, if any. */
   private slowGet(e: Entry<V>, depth: number, age: number, maxAge: number): Promise<GetResult<V>> {
-    if (age >= 0 && age <= this.maxStale && depth <= e.depth) {
+    if (e.has && age <= this.maxStale && depth <= e.depth) {
       const load = e.load;
       if (this.staleOk || (load !== undefined && load.erroring)) {
         if (load === undefined) this.startLoad(e, depth);
@@ -470,8 +472,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     else if (e !== this.head) this.touch(e);
     e.gets++;
     e.bypasses++;
-    const d = opts?.depth;
-    const depth = d === undefined ? this.maxDepth : d < this.maxDepth ? (d >= 1 ? d : 1) : this.maxDepth;
+    const depth = this.depthOf(opts?.depth);
     const ent = e;
     ent.refreshes++;
     this.refreshes++;
@@ -795,8 +796,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
 
   private wsGet(symbol: string, opts: GetOptions | undefined): Promise<GetResult<V>> {
     this.gets++;
-    let maxAge = this.wsGap;
-    if (opts !== undefined && opts.maxAgeMs !== undefined && opts.maxAgeMs < maxAge) maxAge = opts.maxAgeMs;
+    const maxAge = Math.min(this.wsGap, opts?.maxAgeMs ?? Infinity);
     let e = this.map.get(symbol);
     if (e === undefined) e = this.wsCreate(symbol);
     else if (e !== this.head) this.touch(e);
@@ -814,7 +814,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           this.staleHits++;
           return Promise.resolve({ value: this.wsValue(e), status: 'stale', ageMs: age });
         }
-      } else e.ws!.sub?.resync('ws_gap'); // silent past max_stale_ms: never served; resync from a snapshot
+      } else e.ws!.sub!.resync('ws_gap'); // silent past max_stale_ms: never served; resync from a snapshot
     }
     const ent = e;
     return new Promise<GetResult<V>>((resolve, reject) => this.wsWait(ent, resolve, reject));

@@ -22,6 +22,24 @@ describe('CoarseClock', () => {
     expect(c.now()).toBe(111.5);
   });
 
+  it('the timer keeps running while the clock is read and stops exactly three unread ticks after the last read; a read re-arms it', async () => {
+    const inner = new VirtualClock(0);
+    const c = new CoarseClock(inner, 1);
+    for (let t = 0; t < 10; t += 0.5) {
+      expect(inner.now() - c.now()).toBeLessThanOrEqual(1); // never behind by more than the resolution
+      expect(inner.pending()).toBe(1);
+      await inner.advance(0.5);
+    }
+    const last = inner.now(); // read at 10 below; ticks at 11 (it was read), 12, 13, 14 (the third unread one: stops)
+    expect(c.now()).toBe(10);
+    await inner.advanceTo(last + 3.5);
+    expect(inner.pending()).toBe(1);
+    await inner.advanceTo(last + 4);
+    expect(inner.pending()).toBe(0);
+    expect(c.now()).toBe(last + 4);
+    expect(inner.pending()).toBe(1);
+  });
+
   it('a loop that never yields still sees time move: the reading is dropped after maxReads reads', async () => {
     const inner = new VirtualClock(0);
     let t = 0;

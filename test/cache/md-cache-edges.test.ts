@@ -272,6 +272,8 @@ describe('depth', () => {
     expect(refresh.calls[1]!.depth).toBe(1);
     cache.getSync('C', { depth: 500 });
     expect(refresh.calls[2]!.depth).toBe(20);
+    await settle(clock, cache.get('D', { depth: Number.NaN }), 10);
+    expect(refresh.calls[3]!.depth).toBe(20);
     const off = setup({ enabled: false, max_depth: 20 });
     const p = off.cache.get('A', { depth: 0 });
     const q = off.cache.get('A', { depth: 21 });
@@ -394,6 +396,7 @@ describe('stale-if-error and failures in detail', () => {
   it('enabled: false counts each call, its latency and its failure', async () => {
     const registry = new Registry();
     const { clock, refresh, cache } = setup({ enabled: false }, { autoMs: undefined, registry });
+    await clock.advance(5); // latency is measured from the call, not from time 0
     const p = cache.get('A');
     await clock.advance(12);
     refresh.calls[0]!.resolve();
@@ -472,5 +475,75 @@ describe('loads', () => {
     await clock.advance(100);
     expect(refresh.count()).toBe(3);
     expect(refresh.inflight('A')).toBe(3);
+  });
+});
+
+describe('getSync and get at their bounds', () => {
+  it('getSync after close throws CacheClosedError', () => {
+    const { cache } = setup();
+    cache.close();
+    expect(() => cache.getSync('A')).toThrow(/closed/);
+  });
+
+  it('getSync: age == ttl is fresh, maxAgeMs narrows it, age == max_stale_ms is still served, beyond is not', async () => {
+    const { clock, refresh, cache } = setup({ ttl_ms: 100, max_stale_ms: 1000 }, { autoMs: undefined });
+    void cache.getSync('A');
+    refresh.calls[0]!.resolve();
+    await flush();
+    expect(cache.stats('A')).toMatchObject({ gets: 1, misses: 1 });
+    await clock.advance(100);
+    expect(cache.getSync('A')).toMatchObject({ status: 'fresh', ageMs: 100 });
+    expect(cache.stats('A').hits).toBe(1);
+    expect(cache.getSync('A', { maxAgeMs: 99 })).toMatchObject({ status: 'stale', ageMs: 100 });
+    expect(refresh.count()).toBe(2); // the stale hit started the refresh …
+    expect(cache.getSync('A', { maxAgeMs: 99 })?.status).toBe('stale');
+    expect(refresh.count()).toBe(2); // … once
+    refresh.calls[1]!.reject(new Error('down')); // (retrying from here on; nothing resolves)
+    await clock.advance(900); // age 1000 == max_stale_ms
+    expect(cache.getSync('A')).toMatchObject({ status: 'stale', ageMs: 1000 });
+    expect(cache.getSync('A', { maxAgeMs: 5000 })).toMatchObject({ status: 'fresh', ageMs: 1000 }); // the caller's bound, within max_stale_ms
+    await clock.advance(1);
+    expect(cache.getSync('A', { maxAgeMs: 5000 })).toBeUndefined(); // never past max_stale_ms, whatever the caller allows
+  });
+
+  it('get: a caller allowing more than max_stale_ms is served fresh up to it, stale_ok or not', async () => {
+    const { clock, cache } = setup({ ttl_ms: 100, max_stale_ms: 1000, stale_ok: false }, { autoMs: 10 });
+    await settle(clock, cache.get('A'), 10);
+    await clock.advance(1000);
+    expect(await cache.get('A', { maxAgeMs: 5000 })).toMatchObject({ status: 'fresh', ageMs: 1000 });
+  });
+
+  it('getSync with refresh_ahead: age == refresh_ahead_ms starts nothing; past it, one refresh for many calls', async () => {
+    const { clock, refresh, cache } = setup({ policy: 'refresh_ahead', ttl_ms: 100, refresh_ahead_ms: 50 }, { autoMs: undefined });
+    void cache.getSync('A');
+    refresh.calls[0]!.resolve();
+    await flush();
+    await clock.advance(50);
+    expect(cache.getSync('A')?.status).toBe('fresh');
+    expect(refresh.count()).toBe(1);
+    await clock.advance(1);
+    expect(cache.getSync('A')?.status).toBe('fresh');
+    expect(cache.getSync('A')?.status).toBe('fresh');
+    expect(refresh.count()).toBe(2);
+  });
+
+  it('getSync for a depth above max_depth is served by an entry held at max_depth', async () => {
+    const { clock, cache } = setup({ max_depth: 20 });
+    await settle(clock, cache.get('A'), 10);
+    expect(cache.getSync('A', { depth: 500 })).toMatchObject({ status: 'fresh', value: { depth: 20 } });
+  });
+
+  it('enabled: false: getSync twice in a row on the same symbol', () => {
+    const { cache } = setup({ enabled: false });
+    expect(cache.getSync('A')).toBeUndefined();
+    expect(cache.getSync('A')).toBeUndefined();
+    expect(cache.stats('A').gets).toBe(2);
+  });
+
+  it('getOrderbook resolves to the book itself', async () => {
+    const { clock, cache } = setup();
+    const p = cache.getOrderbook('A');
+    await clock.advance(10);
+    expect(await p).toEqual({ symbol: 'A', call: 1, depth: 50 });
   });
 });
