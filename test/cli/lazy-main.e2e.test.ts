@@ -2,18 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { ROOT, ensureBuilt } from '../helpers/cli.js';
+import { LOAD_PROBE } from '../helpers/load-probe.js';
 
 describe('the CLI imports commands lazily (built CLI)', () => {
   it('mdcache --version and --help load commander and no command module (built CLI, child process)', () => {
     ensureBuilt();
     const code = `
-      import { register } from 'node:module';
-      const { port1, port2 } = new MessageChannel();
-      const urls = [];
-      port1.on('message', (u) => urls.push(u));
-      port1.unref();
-      register('data:text/javascript,' + encodeURIComponent('let port; export function initialize(d) { port = d.port; } export async function load(url, ctx, next) { port.postMessage(url); return next(url, ctx); }'),
-        { parentURL: import.meta.url, data: { port: port2 }, transferList: [port2] });
+      ${LOAD_PROBE}
       const { main } = await import('./dist/cli/main.js');
       const seen = {};
       for (const flag of ['--version', '--help']) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { LOAD_PROBE } from '../helpers/load-probe.js';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -15,13 +16,8 @@ function runModule(code: string): string {
  * the sorted set of node_modules packages among them.
  */
 const PROBE = `
-  import { register, createRequire } from 'node:module';
-  const { port1, port2 } = new MessageChannel();
-  const urls = [];
-  port1.on('message', (u) => urls.push(u));
-  port1.unref();
-  register('data:text/javascript,' + encodeURIComponent('let port; export function initialize(d) { port = d.port; } export async function load(url, ctx, next) { port.postMessage(url); return next(url, ctx); }'),
-    { parentURL: import.meta.url, data: { port: port2 }, transferList: [port2] });
+${LOAD_PROBE}
+  import { createRequire } from 'node:module';
   const req = createRequire(import.meta.url);
   const loaded = async () => {
     await new Promise((r) => setTimeout(r, 20)); // let the hook thread's messages arrive
