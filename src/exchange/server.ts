@@ -116,6 +116,8 @@ export interface Exchange {
   readonly symbols: readonly string[];
   /** Request weight enforced per rolling minute per client IP (null: none). */
   readonly weightLimit: number | null;
+  /** Bytes a WebSocket client may have queued before it is dropped as a slow reader. */
+  readonly maxSendBufferBytes: number;
   /** The generator behind the exchange (ground truth). */
   readonly feed: MarketSim;
   /** Feed time now (ms since the exchange started). */
@@ -748,6 +750,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     wsUrl: `ws://${hostPart}:${port}`,
     symbols,
     weightLimit,
+    maxSendBufferBytes: maxSendBuffer,
     feed,
     time: feedNow,
     epochMs,

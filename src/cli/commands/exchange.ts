@@ -24,6 +24,7 @@ interface ExchangeFlags {
   restFaults: boolean;
   duration?: number;
   weightLimit?: number;
+  maxSendBuffer?: number;
 }
 
 function rateFlag(flag: string) {
@@ -65,6 +66,7 @@ export function registerExchange(program: Command): void {
     .option('--pong-timeout <d>', 'drop a client that has not answered a ping for this long (default 1m)', durationFlag('--pong-timeout'))
     .option('--retry-after <s>', 'Retry-After seconds sent with a 429', secondsFlag('--retry-after'), 1)
     .option('--weight-limit <n>', "enforce this request weight per rolling minute per client IP: 429 with Retry-After, then 418 bans (default: the scenario's rest.rate_limit, else none)", weightLimitFlag('--weight-limit'))
+    .option('--max-send-buffer <bytes>', 'drop a WebSocket client once this many bytes are queued for it (a slow reader; default 4194304)', intFlag('--max-send-buffer', 1024, 1024 ** 3))
     .option('--no-rest-faults', "serve depth without the scenario's REST latency, errors and timeouts")
     .option('--duration <d>', 'stop by itself after this long', durationFlag('--duration'))
     .addHelpText(
@@ -89,6 +91,7 @@ export function registerExchange(program: Command): void {
         retryAfterS: f.retryAfter,
         restFaults: f.restFaults,
         ...(f.weightLimit !== undefined ? { weightLimit: f.weightLimit } : {}),
+        ...(f.maxSendBuffer !== undefined ? { maxSendBufferBytes: f.maxSendBuffer } : {}),
       }).catch((err: unknown) => {
         throw listenError(f.host, f.port, err);
       });
@@ -101,6 +104,7 @@ export function registerExchange(program: Command): void {
             `  REST       ${ex.restUrl}   e.g. ${ex.restUrl}/api/v3/depth?symbol=${first}&limit=100\n` +
             `  WebSocket  ${ex.wsUrl}     e.g. ${ex.wsUrl}/ws/${first.toLowerCase()}@depth  or  ${ex.wsUrl}/stream?streams=${first.toLowerCase()}@depth\n` +
             `  weight     ${ex.weightLimit === null ? 'no limit enforced (X-MBX-USED-WEIGHT-1M is still sent)' : `${ex.weightLimit} per rolling minute per IP: 429, then 418 bans`}\n` +
+            `  ws queue   ${ex.maxSendBufferBytes} bytes per client; a slower reader is dropped\n` +
             `  stop with Ctrl-C (SIGINT) or SIGTERM\n`,
         );
       }
@@ -117,6 +121,6 @@ export function registerExchange(program: Command): void {
       });
       const s = ex.stats();
       await ex.close();
-      if (!f.json) process.stderr.write(`mdcache exchange: stopped (REST ${s.rest.requests} requests, ${s.rest.rateLimited} × 429, ${s.rest.banned} × 418, ${s.ws.connections} WebSocket connections, ${s.ws.messages} messages, ${s.disconnects} disconnect faults)\n`);
+      if (!f.json) process.stderr.write(`mdcache exchange: stopped (REST ${s.rest.requests} requests, ${s.rest.rateLimited} × 429, ${s.rest.banned} × 418, ${s.ws.connections} WebSocket connections, ${s.ws.messages} messages, ${s.slowClients.dropped} slow readers dropped, ${s.disconnects} disconnect faults)\n`);
     });
 }
