@@ -38,6 +38,10 @@ export function workerStreamPrefix(role: WorkerRole | undefined): string | undef
 export function joinFleet(): void {
   if (typeof process.send !== 'function') throw new UsageError('--fleet-worker is internal: it is set by --processes N on the worker processes it starts');
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  // A 'disconnect' listener refs the IPC channel, which would keep a worker that failed before the run (an
+  // unreachable exchange: exit 2) alive forever and its parent waiting for it. Its sockets and timers hold
+  // it up while it works; the channel must not.
+  process.channel?.unref();
 }
 
 /**

@@ -71,7 +71,7 @@ export function fleetFromProcesses(workers: readonly Results[], o: FleetProcesse
       refused: rest?.refused ?? 0,
     });
   }
-  meter.endMs = Math.max(...workers.map((r) => r.duration_ms));
+  meter.end(Math.max(...workers.map((r) => r.duration_ms)));
   const rest = meter.result(0, windows);
   return {
     processes: workers.length,

@@ -156,10 +156,10 @@ async function runOnce(bench: BenchScenario, scenario: Scenario, seed: number, d
   for (const p of procs) p.detach();
   // Let refreshes in flight finish (no new ticks), then stop every cache (and its probes).
   await clock.advance(Math.max(cfg.refresh_timeout_ms * cfg.retry.max_attempts + cfg.retry.max_ms * cfg.retry.max_attempts, 1000));
-  fleetMeter.endMs = durationMs;
+  fleetMeter.end(durationMs);
   const windows = Math.max(1, Math.ceil(durationMs / windowMs));
   const per = procs.map((p, i): FleetProcessResult => {
-    p.meter.endMs = durationMs;
+    p.meter.end(durationMs);
     const st = p.cache.stats();
     const sh = st.shared;
     p.cache.close();

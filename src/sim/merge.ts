@@ -343,7 +343,7 @@ export function mergeRuns(runs: readonly LoadedRun[], opts: MergeOptions): Merge
     const mdCache = { ...(first.scenario.md_cache as object), ...overrides } as unknown as MdCacheConfig;
     return { name, mdCache, overrides, rec, refreshLatency, cacheStats };
   });
-  for (const rec of [uncached, ...armOutputs.map((a) => a.rec)]) rec.rest.endMs = ranMs;
+  for (const rec of [uncached, ...armOutputs.map((a) => a.rec)]) rec.rest.end(ranMs);
   const windowCount = Math.max(1, ...runs.map((r) => pathWindows(r.results, 'uncached').length), Math.ceil(ranMs / windowMs));
   const atEnd = runs.some((r) => r.results.paths.uncached.dropped_at_end !== undefined);
   const sumAtEnd = (key: string): number => runs.reduce((n, r) => n + (r.results.paths[key]?.dropped_at_end ?? 0), 0);

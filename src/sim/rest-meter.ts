@@ -96,6 +96,20 @@ export class RestMeter {
     return this.windows[i] ?? EMPTY;
   }
 
+  /**
+   * The run ended at `ms`. What was sent after it — a real-clock tick that was due before the end but started
+   * late, a retry of a refresh begun before it — goes into the run's last window: the run's ticks count those
+   * ticks, so its REST cost counts their requests (folding is idempotent, so shards and merges agree).
+   */
+  end(ms: number): void {
+    this.endMs = ms;
+    if (!Number.isFinite(ms)) return;
+    const last = Math.max(0, Math.ceil(ms / this.windowMs) - 1);
+    if (this.windows.length <= last + 1) return;
+    const into = this.at(last * this.windowMs);
+    for (const w of this.windows.splice(last + 1)) for (const k of COUNTS) into[k] += w[k];
+  }
+
   /** Totals and per-minute rates over windows [from, to) (`to` = windows of the run). */
   result(from: number, to: number): RestResult {
     let requests = 0;

@@ -118,7 +118,7 @@ export function mergeShards(shards: readonly ShardOutput[], i: Pick<ShardInput, 
   });
   for (const s of shards) uncached.absorb(s.uncached);
   const ranMs = Math.max(...shards.map((s) => s.ranMs));
-  for (const rec of [uncached, ...arms.map((a) => a.rec)]) rec.rest.endMs = ranMs;
+  for (const rec of [uncached, ...arms.map((a) => a.rec)]) rec.rest.end(ranMs);
   const a0 = arms[0]!;
   return {
     uncached,

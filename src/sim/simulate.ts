@@ -335,7 +335,7 @@ export class Simulation<B> {
     }
     for (const path of paths) if (path.failure !== undefined) throw path.failure;
     const ranMs = this.t;
-    for (const rec of [this.uncachedRec, ...this.armList.map((a) => a.rec)]) rec.rest.endMs = ranMs;
+    for (const rec of [this.uncachedRec, ...this.armList.map((a) => a.rec)]) rec.rest.end(ranMs);
     const arms = this.armList.map((a) => ({ name: a.name, mdCache: a.mdCache, overrides: a.overrides, rec: a.rec, refreshLatency: a.refreshLatency, cacheStats: a.cache.stats() }));
     return {
       uncached: this.uncachedRec,

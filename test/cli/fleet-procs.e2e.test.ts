@@ -223,6 +223,18 @@ describe.skipIf(!HAVE_REDIS)('bench --source binance --processes N --shared (rea
     expect(r.err).not.toMatch(/worker/);
   });
 
+  it('an exchange that is not there: every worker exits 2 before the run and the parent exits 2 naming one (none left waiting)', async () => {
+    const port = await freePort();
+    // independent caches (no shared tier): a worker that failed had nothing but its IPC channel holding it up
+    const r = start(['bench', '--scenario', 'baseline', '--source', 'binance', '--rest-url', `http://127.0.0.1:${port}`, '--ws-url', `ws://127.0.0.1:${port}`, '--symbols', 'BTCUSDT', '--no-gate', '--out', join(dir, 'no-exchange'), '--duration', '3s', '--processes', '2'], ROOT, children);
+    const pids = await workerPids(r);
+    const done = await r.exited;
+    expect(done.code).toBe(2);
+    expect(done.err).toMatch(/worker \d of 2 \(pid \d+\) exited with code 2 before the run started/);
+    expect(done.err).toMatch(/cannot load exchangeInfo/);
+    expect(pids.filter(alive)).toEqual([]);
+  }, 60_000);
+
   it.each([
     [['--processes', '0'], /--processes: invalid value '0', expected a whole number in \[1, 256\]/],
     [['--processes', '-2'], /--processes: invalid value '-2'/],

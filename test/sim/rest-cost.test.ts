@@ -64,6 +64,34 @@ describe('RestMeter', () => {
     expect(r.weight_per_min.mean).toBeCloseTo(50 / 1.5, 3);
   });
 
+  it('requests sent after the end (ticks due before it that started late) count in the last window, once, and shards agree', () => {
+    const m = new RestMeter(1_000);
+    m.sent(500, 50); // window 0
+    m.sent(2_100, 50); // window 2: the run's last (it ends at 2.5 s)
+    m.sent(2_600, 50); // after the end: window 2 of a 2.5 s run
+    m.sent(4_200, 50); // a late retry, two windows past it
+    m.throttledAt(3_100, 429);
+    m.end(2_500);
+    m.end(2_500); // idempotent
+    const r = m.result(0, 3);
+    expect([r.requests, r.weight, r.throttled]).toEqual([4, 20, 1]);
+    expect([m.window(0).requests, m.window(1).requests, m.window(2).requests, m.window(3).requests]).toEqual([1, 0, 3, 0]);
+    // two shards' meters folded on their own, then absorbed and ended again, equal one meter over both
+    const a = new RestMeter(1_000);
+    const b = new RestMeter(1_000);
+    a.sent(500, 50);
+    a.sent(4_200, 50);
+    b.sent(2_100, 50);
+    b.sent(2_600, 50);
+    a.end(2_500);
+    b.end(2_500);
+    const merged = new RestMeter(1_000);
+    merged.absorb(a.serialize());
+    merged.absorb(b.serialize());
+    merged.end(2_500);
+    expect(merged.result(0, 3)).toEqual({ ...r, throttled: 0, rate_limited: 0 });
+  });
+
   it('percentiles are nearest-rank window rates; mean is total / minutes', () => {
     expect(ratePercentiles([], 0, 0)).toEqual({ p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, count: 0 });
     const p = ratePercentiles([3, 1, 2, 4], 10, 4);
