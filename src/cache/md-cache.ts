@@ -63,21 +63,11 @@ interface Waiter<V> {
 type Reason = unknown | (() => unknown);
 const reasonOf = (r: Reason): unknown => (typeof r === 'function' ? (r as () => unknown)() : r);
 
-/**
- * One refresh call in flight; it is the RefreshContext handed to `refresh`. Its AbortController exists only
- * if the refresh reads `signal` (created already aborted when read after an abort); no listener is attached.
- */
-class Attempt<V> {
-  settled = false;
-  timer: TimerHandle | undefined = undefined;
+/** An abort signal created only when something reads it (created already aborted when read after an abort). */
+class LazyAbort {
+  aborted = false;
+  reason: unknown = undefined;
   private ac: AbortController | undefined = undefined;
-  private aborted = false;
-  private reason: unknown = undefined;
-  constructor(
-    readonly depth: number,
-    readonly resolve: (v: V) => void,
-    readonly reject: (e: unknown) => void,
-  ) {}
   get signal(): AbortSignal {
     if (this.ac === undefined) {
       this.ac = new AbortController();
@@ -85,35 +75,48 @@ class Attempt<V> {
     }
     return this.ac.signal;
   }
-  /** Marks the call aborted and tells the refresh through its signal (if it asked for one). */
-  abortSignal(reason: unknown): void {
+  /** Whether anything has read `signal` (and so would observe an abort). */
+  protected get hasSignal(): boolean {
+    return this.ac !== undefined;
+  }
+  protected fire(reason: unknown): void {
     this.aborted = true;
     this.reason = reason;
     this.ac?.abort(reason);
   }
 }
 
+/**
+ * One refresh call in flight; it is the RefreshContext handed to `refresh`. Its AbortController exists only
+ * if the refresh reads `signal` (created already aborted when read after an abort); no listener is attached.
+ */
+class Attempt<V> extends LazyAbort {
+  settled = false;
+  timer: TimerHandle | undefined = undefined;
+  constructor(
+    readonly depth: number,
+    readonly resolve: (v: V) => void,
+    readonly reject: (e: unknown) => void,
+  ) {
+    super();
+  }
+  /** Marks the call aborted and tells the refresh through its signal (if it asked for one). */
+  abortSignal(reason: unknown): void {
+    this.fire(reason);
+  }
+}
+
 /** One refresh attempt chain (attempts + backoff) of a load. */
-class Runner {
-  aborted = false;
-  reason: unknown = undefined;
+class Runner extends LazyAbort {
   /** Settles the attempt in flight as aborted (set by MDCache.attempt). */
   onAbort: ((reason: unknown) => void) | undefined = undefined;
-  private ac: AbortController | undefined = undefined;
-  /** Signal for backoff sleeps and the shared tier; created on first use (already aborted if need be). */
-  get signal(): AbortSignal {
-    if (this.ac === undefined) {
-      this.ac = new AbortController();
-      if (this.aborted) this.ac.abort(this.reason);
-    }
-    return this.ac.signal;
-  }
   abort(reason: Reason): void {
     if (this.aborted) return;
-    this.aborted = true;
-    if (this.ac === undefined && this.onAbort === undefined) return; // nothing listens: no reason object built
-    this.reason = reasonOf(reason);
-    this.ac?.abort(this.reason);
+    if (!this.hasSignal && this.onAbort === undefined) {
+      this.aborted = true; // nothing listens: no reason object built
+      return;
+    }
+    this.fire(reasonOf(reason));
     this.onAbort?.(this.reason);
   }
 }
