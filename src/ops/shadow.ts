@@ -58,13 +58,18 @@ export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
       metrics.simTime(t);
       o.onProgress?.(t);
     },
-    observers: (clock) => {
-      tracker = new DivergenceTracker(() => clock.now(), o.config.shadow.compare_depth, o.config.shadow.worst_examples, (m) =>
-        metrics.divergence(m.tobTicks, m.depthMismatches, m.candidateAgeMs),
+    observers: (clock, windowMs) => {
+      tracker = new DivergenceTracker(
+        () => clock.now(),
+        o.config.shadow.compare_depth,
+        o.config.shadow.worst_examples,
+        (m) => metrics.divergence(m.tobTicks, m.depthMismatches, m.candidateAgeMs),
+        windowMs,
       );
       return {
         uncached: both(tracker.control, fetchLatencyObserver((ms) => metrics.latency('control', ms))),
         cached: both(tracker.candidate, fetchLatencyObserver((ms) => metrics.latency('candidate', ms))),
+        histograms: tracker.histograms(),
       };
     },
   });
