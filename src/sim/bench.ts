@@ -57,8 +57,9 @@ export interface BenchOptions {
   /**
    * Extra per-path observers, built once the run's clock exists (shadow divergence), with the histograms they
    * record (per window of `windowMs`, the run's): written as `.hlog` files and listed in results.histograms.
+   * `ageOf` is the market's measure of a served book's age (its books' clock may be the host's, not the run's).
    */
-  observers?: (clock: Clock, windowMs: number) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook>; histograms?: readonly WindowedHistogram[] };
+  observers?: (clock: Clock, windowMs: number, ageOf: (book: OrderBook) => number) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook>; histograms?: readonly WindowedHistogram[] };
   /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
   fleet?: FleetSpec;
   /**
@@ -122,7 +123,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const configs = [o.bench.mdCache, ...(arms ?? []).map((a) => a.mdCache)];
   const independent = configs.every((c) => c.max_symbols >= symbolCount && c.policy !== 'ws_book') && !scenario.rest.rate_limit;
   const shards = o.jobs !== undefined && !realtime && !o.feed && !o.observers && !o.registry && independent ? shardIndices(symbolCount, o.jobs) : [];
-  const observers = o.observers?.(clock, windowMs);
+  const observers = o.observers?.(clock, windowMs, (b) => market.quality.ageMs(b));
   let sim: SimulationOutput<OrderBook>;
   let workers: { jobs: number; shards: number; peakHeapMb: number } | undefined;
   if (shards.length > 1) {

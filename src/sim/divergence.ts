@@ -42,6 +42,8 @@ export class DivergenceTracker {
     private readonly listener?: DivergenceListener,
     /** The run's statistics window (the histograms' intervals). */
     windowMs = 60_000,
+    /** A served book's age (default: now − takenAt; a live market's books are stamped on the host clock: its quality.ageMs). */
+    private readonly ageOf: (book: OrderBook) => number = (b) => this.now() - b.takenAt,
   ) {
     this.tob = new WindowedHistogram(SHADOW_HISTOGRAMS.tob, windowMs, 1);
     this.depthLv = new WindowedHistogram(SHADOW_HISTOGRAMS.depth, windowMs, 1);
@@ -60,7 +62,7 @@ export class DivergenceTracker {
           this.abandoned.delete(tick);
           return;
         }
-        const used: Used = { book: r.book, status: r.status, ageMs: this.now() - r.book.takenAt };
+        const used: Used = { book: r.book, status: r.status, ageMs: this.ageOf(r.book) };
         const slot = this.pending.get(tick) ?? {};
         slot[role] = used;
         if (slot.control && slot.candidate) {
