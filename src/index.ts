@@ -37,7 +37,7 @@ export { parseConfig, loadConfig } from './config/load.js';
 export type { Config } from './config/load.js';
 
 // Errors
-export { ConfigError, UsageError, RefreshError, TimeoutError, CacheClosedError } from './core/errors.js';
+export { ConfigError, UsageError, RefreshError, RetryAfterError, TimeoutError, CacheClosedError } from './core/errors.js';
 export type { Problem } from './core/errors.js';
 
 // The invalidator (exchange feed → cache invalidations) and what it consumes

@@ -16,6 +16,9 @@
  *   satisfy a get made after it. Callers already waiting on such a refresh still receive its result.
  * - failures: retries with exponential backoff and full jitter on the injected clock, each attempt bounded
  *   by refresh_timeout_ms; stale-if-error within max_stale_ms; a waiting caller finally gets a RefreshError.
+ *   A server's Retry-After (an error's `retryAfterMs`) up to retry.max_ms is waited out before the next
+ *   attempt; a longer one (a 418 ban, a long 429) fails the refresh at once, and no refresh of any symbol is
+ *   called until it has run out (stale within max_stale_ms, else RefreshError).
  * - LRU bound max_symbols (intrusive doubly-linked list: O(1) touch without re-hashing).
  *
  * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
@@ -23,7 +26,7 @@
 import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
 import type { AbortLike } from '../core/abort.js';
 import { CoarseClock } from './coarse-clock.js';
-import { CacheClosedError, ConfigError, RefreshError, TimeoutError } from '../core/errors.js';
+import { CacheClosedError, ConfigError, RefreshError, RetryAfterError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
 import { mdCacheConfig, refreshAheadMs, type MdCacheConfig, type MdCacheConfigInput } from '../config/md-cache.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../metrics/hdr.js';
@@ -49,8 +52,13 @@ export const DEFAULT_JITTER_SEED = 'mdcache';
 /** Per-symbol refresh-latency percentiles are computed over this many most recent successful refreshes. */
 export const SYMBOL_LATENCY_WINDOW = 64;
 const LAT_SCALE = 1000; // ms -> µs in the HDR histogram
-/** A server's retry-after hint (429 Retry-After) is honoured up to this long (10 min, the largest retry.max_ms). */
+/**
+ * The longest server retry-after hint (429 Retry-After) a retry waits out: 10 min, the largest retry.max_ms (a
+ * hint longer than retry.max_ms is not waited out: the refresh fails at once and is held back, see MAX_HOLD_MS).
+ */
 export const MAX_RETRY_AFTER_MS = 600_000;
+/** A Retry-After that holds every refresh back is taken up to this long (3 days, Binance's longest ban). */
+export const MAX_HOLD_MS = 3 * 24 * 3600_000;
 
 interface Waiter<V> {
   resolve(r: GetResult<V>): void;
@@ -263,6 +271,11 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
   private readonly shared: SharedTier<V> | undefined;
   private metricsRef: WeakRef<MetricsSource> | undefined;
   private closed = false;
+  /**
+   * End of a server's Retry-After longer than retry.max_ms (a ban): until then no refresh is called, for any
+   * symbol (rate limits are the venue's, per client: Binance counts an IP's requests across symbols).
+   */
+  private holdUntil = -Infinity;
   /** Open, enabled and not ws_book: get/getSync take their fast path (one flag read instead of three). */
   private fast: boolean;
   /** min(ttl_ms, max_stale_ms): the age up to which an entry is fresh when the get gives no maxAgeMs. */
@@ -565,6 +578,8 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
       let l2At: number | undefined;
       try {
         const rest = (): Promise<V> => {
+          const held = this.holdUntil - this.time.now();
+          if (held > 0) return Promise.reject(new RetryAfterError(`refresh of ${e.symbol} not called: a server's Retry-After runs for another ${Math.ceil(held)} ms`, held));
           e.refreshes++;
           this.refreshes++;
           return this.attempt(e.symbol, load.depth, runner);
@@ -573,9 +588,18 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.time, e.symbol, load.depth, () => this.l2MaxAge(load), runner, rest));
       } catch (err) {
         if (load.done || runner.aborted) return; // lost a hedge race, preempted or invalidated
-        e.failures++;
-        this.failures++;
         load.lastError = err;
+        const wait = retryAfterOf(err);
+        if (!(err instanceof RetryAfterError)) {
+          e.failures++;
+          this.failures++;
+          // a Retry-After beyond the retry budget (a 418 ban, a long 429): fail now and send nothing until it ends
+          if (wait > this.maxMs) this.holdUntil = Math.max(this.holdUntil, this.time.now() + wait);
+        }
+        if (wait > this.maxMs) {
+          this.failLoad(load, new RefreshError(e.symbol, load.attempts, err));
+          return;
+        }
         if (load.attempts >= this.maxAttempts) {
           this.runnerFailed(load, runner);
           return;
@@ -584,7 +608,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
         this.serveStaleIfError(load);
         const cap = Math.min(this.maxMs, this.baseMs * 2 ** (attempt - 1));
         try {
-          await this.clock.sleep(Math.max((this.jitterFor ? this.jitterFor(e.symbol) : this.random()) * cap, retryAfterOf(err)), runner.signal);
+          await this.clock.sleep(Math.max((this.jitterFor ? this.jitterFor(e.symbol) : this.random()) * cap, wait), runner.signal);
         } catch {
           return;
         }
@@ -1133,10 +1157,6 @@ function makeStats(
   };
 }
 
-/**
- * A server's "retry after" hint carried by the error (e.g. a 429's `Retry-After` as `retryAfterMs`): the next
- * attempt waits at least that long, so retries are not wasted on a rate limit. 0 when there is none.
- */
 function abortErrorOf(reason: unknown): Error {
   if (reason instanceof Error) return reason;
   const err = new Error(typeof reason === 'string' ? reason : 'The operation was aborted');
@@ -1144,7 +1164,12 @@ function abortErrorOf(reason: unknown): Error {
   return err;
 }
 
+/**
+ * A server's "retry after" hint carried by the error (e.g. a 429's `Retry-After` as `retryAfterMs`), at most
+ * MAX_HOLD_MS; 0 when there is none. Up to retry.max_ms the next attempt waits at least that long (retries are
+ * not wasted on a rate limit); a longer one fails the refresh at once and holds every refresh back until it ends.
+ */
 function retryAfterOf(err: unknown): number {
   const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof ms === 'number' && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : 0;
+  return typeof ms === 'number' && ms > 0 ? Math.min(ms, MAX_HOLD_MS) : 0;
 }

@@ -29,7 +29,8 @@ export interface LiveFleetOptions {
   durationMs: number;
   json?: boolean;
   junit?: string;
-  report?: RunOutputOptions['report'];
+  /** The report's title and extra sections (a function of the merged results, e.g. shadow's divergence section). */
+  report?: RunOutputOptions['report'] | ((merged: Results) => RunOutputOptions['report']);
   /** Worker stderr lines passed on (e.g. their /metrics URLs). */
   relay?: RegExp;
   /** Adds command-specific blocks to the merged results (e.g. shadow) before the gates are evaluated. */
@@ -65,7 +66,7 @@ export async function runLiveFleet(o: LiveFleetOptions): Promise<void> {
     results.gates = ev.gates;
     results.verdict = ev.verdict;
   }
-  writeRunOutput(results, hlogs, { outDir: o.outDir, json: o.json, junit: o.junit, command: o.label, report: o.report, extraSummary: o.extraSummary?.(results) });
+  writeRunOutput(results, hlogs, { outDir: o.outDir, json: o.json, junit: o.junit, command: o.label, report: typeof o.report === 'function' ? o.report(results) : o.report, extraSummary: o.extraSummary?.(results) });
   if (results.run.interrupted && o.gates !== null) throw new ExitCode(EXIT.gate, `mdcache: interrupted after ${formatDuration(results.duration_ms)} of ${formatDuration(o.durationMs)}; the results cover what ran and are not a pass`);
   exitOnVerdict(results);
 }

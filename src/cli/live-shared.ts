@@ -53,8 +53,14 @@ export async function checkRedisReachable(cfg: SharedConfig, flag = '--shared'):
 /**
  * The factory runBench calls with the run's clock: the Redis tier of `md_cache.shared` (undefined when off).
  * The tier never throws for Redis trouble: it falls back to L1-only and logs one line.
+ *
+ * `marketClock`: the clock the market stamps its books' `takenAt` with, when it is not the run's (a live
+ * exchange's books are stamped on the host clock, before and during the run). A book read from L2 is then
+ * stamped on that clock too, so its age (`staleness_ms`, the shadow's candidate staleness) reads the same
+ * whether it came from REST or from L2. (The cache's own age checks use the tier's fetch time on the run's
+ * clock, not `takenAt`.)
  */
-export async function redisTierFactory(md: MdCacheConfig, log: (line: string) => void, registry: Registry | null = null): Promise<((clock: Clock) => Promise<SharedTier<OrderBook> | undefined>) | undefined> {
+export async function redisTierFactory(md: MdCacheConfig, log: (line: string) => void, registry: Registry | null = null, marketClock?: Clock): Promise<((clock: Clock) => Promise<SharedTier<OrderBook> | undefined>) | undefined> {
   const c = md.shared;
   if (!c) return undefined;
   const { RedisStore, SharedTier, bookCodec } = await import('../cache/shared/index.js');
@@ -63,9 +69,10 @@ export async function redisTierFactory(md: MdCacheConfig, log: (line: string) =>
     // The tier starts up (rather than fallen back until its first probe) when Redis answers within the
     // connect timeout; still unreachable = the library's logged fallback to L1-only.
     await store.ready(c.connect_timeout_ms).catch((err: Error) => log(`${err.message}; L1-only until it answers`));
+    const codec = marketClock ? { encode: bookCodec.encode, decode: (bytes: Uint8Array, symbol: string, fetchedAt: number) => bookCodec.decode(bytes, symbol, fetchedAt + marketClock.now() - clock.now()) } : bookCodec;
     return new SharedTier<OrderBook>({
       store,
-      codec: bookCodec,
+      codec,
       clock,
       leaseMs: c.lease_ms,
       commandTimeoutMs: c.command_timeout_ms,

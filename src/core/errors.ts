@@ -59,3 +59,19 @@ export class TimeoutError extends Error {
     this.name = 'TimeoutError';
   }
 }
+
+/**
+ * The cache did not call `refresh`: a server's Retry-After (a 429's, or a 418 ban's) that was longer than the
+ * retry budget (`retry.max_ms`) still runs for `retryAfterMs`. Sending during it would be wasted, and on
+ * Binance a request during a 429's Retry-After gets the client banned (418).
+ */
+export class RetryAfterError extends Error {
+  constructor(
+    message: string,
+    /** Milliseconds of the Retry-After left. */
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryAfterError';
+  }
+}

@@ -67,6 +67,8 @@ export interface ExchangeOptions {
   pongTimeoutMs?: number;
   /** A WebSocket client with more unsent bytes queued than this is dropped as too slow (default WS_MAX_SEND_BUFFER, 4 MiB). */
   maxSendBufferBytes?: number;
+  /** Called when a WebSocket client is dropped as too slow (after `stats().slowClients.dropped` counts it). */
+  onSlowClientDropped?: () => void;
   /** Probability that a depth response or a WebSocket frame is corrupted (default 0). */
   malformedRate?: number;
   /** Retry-After (seconds) sent with a 429 (default 1; decimals are sent as given, a non-standard extension). */
@@ -286,6 +288,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
       // the close frame cannot get through a full queue either: cut the connection
       c.ws.terminate();
       removeClient(c);
+      o.onSlowClientDropped?.();
       return false;
     }
     c.ws.send(text);

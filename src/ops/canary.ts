@@ -17,6 +17,7 @@ import type { CanaryUnit, ProdConfig } from './prod-config.js';
 import { processMarket, splitProcessKey } from './process-market.js';
 import { UsageError } from '../core/errors.js';
 import { resolveProdRun, type ResolvedRun } from './resolve.js';
+import { processSharedTier } from './process-shared.js';
 import type { LiveMarket } from '../net/live-market.js';
 
 export const CANARY_SCHEMA = 'mdcache.canary/v1' as const;
@@ -42,6 +43,9 @@ export interface CanaryStep {
     fetch_md_p95_regression_pct: number;
     canary_ticks: number;
     control_ticks: number;
+    /** REST snapshot requests and their weight sent by the canary's caches during the step. */
+    canary_rest_requests: number;
+    canary_rest_weight: number;
   };
   /** Rollback conditions: status `pass` means the condition holds (roll back). */
   conditions: GateResult[];
@@ -76,6 +80,11 @@ export interface CanaryResults {
   final_share_pct: number;
   steps: CanaryStep[];
   timeline: TimelinePoint[];
+  /**
+   * With `fleet.shared` and more than one process: the canary processes' caches share a simulated L2 tier
+   * (process-shared.ts); its counts over the whole run.
+   */
+  shared?: { l2_hits: number; l2_misses: number; lease_wins: number; lease_waits: number; lease_timeouts: number; errors: number; fallbacks: number };
 }
 
 /** Sticky bucket in [0, 100) from the symbol name (FNV-1a): a symbol's routing never depends on time. */
@@ -170,7 +179,11 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
     return unit === 'process' ? process < counts[step]! : sets[step]!.has(symbol);
   };
   const everything = (step: number): boolean => (unit === 'process' && processes > 1 ? counts[step] === processes : sets[step]!.size === symbols.length);
+  // fleet.shared: the canary processes' caches share one (simulated) L2 tier, as bench's fleet simulation.
+  const sharedSpec = processes > 1 ? cfg.fleet?.shared : undefined;
+  const shared = sharedSpec ? processSharedTier({ clock, processes, spec: sharedSpec, seed, bookTtlMs: bench.mdCache.max_stale_ms, ...(live ? { marketClock: hostClock } : {}) }).tier : undefined;
   const sim = new Simulation({
+    ...(shared ? { shared } : {}),
     clock,
     market: simMarket,
     pipeline: bench.pipeline,
@@ -245,6 +258,8 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
         fetch_md_p95_regression_pct: u > 0 ? Math.round(((c - u) / u) * 100_000) / 1000 : 0,
         canary_ticks: stepResults.paths.cached.ticks,
         control_ticks: stepResults.paths.uncached.ticks,
+        canary_rest_requests: stepResults.paths.cached.rest?.requests ?? 0,
+        canary_rest_weight: stepResults.paths.cached.rest?.weight ?? 0,
       },
       conditions: ev.gates,
       decision,
@@ -262,6 +277,8 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
     }
   }
   const finished = await sim.finish();
+  const sh = finished.cacheStats.shared;
+  await shared?.close();
   if (outcome === 'promoted') reason = `all ${steps.length} steps healthy: ${steps.join(' % → ')} %`;
   const timeline: TimelinePoint[] = [];
   const covered = stepsOut.length * stepMs;
@@ -281,7 +298,7 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
   return {
     schema: CANARY_SCHEMA,
     run: { ...o.run, started_at: started, wall_ms: Math.round(hostElapsedMs() - t0), clock: realClock ? 'real' : 'virtual', ...(o.signal?.aborted ? { interrupted: true } : {}) },
-    scenario: { name: bench.scenario.name, description: bench.scenario.description, symbol_count: symbols.length, ...(processes > 1 ? { processes } : {}), md_cache: bench.mdCache, pipeline: bench.pipeline, rollback_gates: conditions },
+    scenario: { name: bench.scenario.name, description: bench.scenario.description, symbol_count: symbols.length, ...(processes > 1 ? { processes } : {}), ...(sharedSpec ? { fleet_shared: sharedSpec } : {}), md_cache: bench.mdCache, pipeline: bench.pipeline, rollback_gates: conditions },
     seed,
     steps_planned: steps,
     unit,
@@ -294,6 +311,7 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
     final_share_pct: outcome === 'promoted' ? 100 : outcome === 'rolled_back' ? 0 : stepsOut[stepsOut.length - 1]?.share_pct ?? 0,
     steps: stepsOut,
     timeline,
+    ...(sh ? { shared: { l2_hits: sh.l2Hits, l2_misses: sh.l2Misses, lease_wins: sh.leaseWins, lease_waits: sh.leaseWaits, lease_timeouts: sh.leaseTimeouts, errors: sh.errors, fallbacks: sh.fallbacks } } : {}),
   };
 }
 

@@ -191,6 +191,9 @@ export function parseProdConfig(input: unknown, source = 'config'): ProdConfig {
     unit: co?.unit === undefined || co?.unit === null ? undefined : r.oneOf(co, 'unit', 'canary', CANARY_UNITS, 'symbol'),
   };
   const fleet = readFleet(r, top.fleet, 'fleet');
+  // prod.yaml: the canary's processes share a (simulated) tier only when fleet.shared is written out.
+  const fo = top.fleet as Obj | undefined;
+  if (fleet && (fo === null || typeof fo !== 'object' || fo.shared === undefined || fo.shared === null)) delete fleet.shared;
   // Cross-field rules only when neither side was rejected (a rejected value was replaced by its default).
   const bad = (path: string): boolean => r.problems.some((p) => p.path === path);
   if (!bad('canary.window') && !bad('canary.step_duration') && canary.window_ms > canary.step_duration_ms) r.add('canary.window', `${canary.window_ms} ms is longer than step_duration (${canary.step_duration_ms} ms)`);

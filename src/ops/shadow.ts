@@ -5,7 +5,7 @@
 import { Registry } from 'prom-client';
 import type { OrderBook } from '../market/book.js';
 import type { TickObserver } from '../pipeline/tick-path.js';
-import { runBench, type BenchOutput } from '../sim/bench.js';
+import { runBench, type BenchOptions, type BenchOutput } from '../sim/bench.js';
 import { defaultGatesFor, evaluateGates } from '../gates/evaluate.js';
 import { DivergenceTracker } from '../sim/divergence.js';
 import { shadowMetrics } from '../sim/shadow-metrics.js';
@@ -20,6 +20,12 @@ export interface ShadowOptions {
   signal?: AbortSignal;
   run: { id: string; command: string; version: string; host: string };
   onProgress?: (simMs: number) => void;
+  /** The shared (L2) tier under the candidate's cache (md_cache.shared, e.g. Redis), built on the run's clock. */
+  shared?: BenchOptions['shared'];
+  /** Wraps the live market's factory (a fleet worker waits at its barrier after connecting). */
+  wrapMarket?: (market: NonNullable<BenchOptions['market']>) => NonNullable<BenchOptions['market']>;
+  /** Stream-name prefix of the tick arrivals and stage draws (fleet worker `i`: `p<i>/`). */
+  streamPrefix?: string;
 }
 
 function fetchLatencyObserver(record: (ms: number) => void): TickObserver<OrderBook> {
@@ -47,7 +53,9 @@ export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
     gates: null,
     seed,
     feed,
-    market,
+    market: market && o.wrapMarket ? o.wrapMarket(market) : market,
+    ...(o.shared ? { shared: o.shared } : {}),
+    ...(o.streamPrefix ? { streamPrefix: o.streamPrefix } : {}),
     durationMs: o.durationMs ?? o.config.shadow.duration_ms,
     windowMs: o.config.shadow.window_ms,
     realtime: o.realtime,
@@ -58,13 +66,19 @@ export async function runShadow(o: ShadowOptions): Promise<BenchOutput> {
       metrics.simTime(t);
       o.onProgress?.(t);
     },
-    observers: (clock) => {
-      tracker = new DivergenceTracker(() => clock.now(), o.config.shadow.compare_depth, o.config.shadow.worst_examples, (m) =>
-        metrics.divergence(m.tobTicks, m.depthMismatches, m.candidateAgeMs),
+    observers: (clock, windowMs, ageOf) => {
+      tracker = new DivergenceTracker(
+        () => clock.now(),
+        o.config.shadow.compare_depth,
+        o.config.shadow.worst_examples,
+        (m) => metrics.divergence(m.tobTicks, m.depthMismatches, m.candidateAgeMs),
+        windowMs,
+        ageOf,
       );
       return {
         uncached: both(tracker.control, fetchLatencyObserver((ms) => metrics.latency('control', ms))),
         cached: both(tracker.candidate, fetchLatencyObserver((ms) => metrics.latency('candidate', ms))),
+        histograms: tracker.histograms(),
       };
     },
   });

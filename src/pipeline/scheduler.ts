@@ -12,7 +12,7 @@
  *   each start (start time − scheduled time) is recorded in its own histogram.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { createHistogram, recordScaled, summarize, type Histogram } from '../metrics/hdr.js';
+import { WindowedHistogram } from '../metrics/windowed.js';
 import type { Percentiles } from '../results/types.js';
 
 /** Starts one arrival scheduled at `at`; returns the next arrival's time, or undefined when the chain ends. */
@@ -25,7 +25,12 @@ export interface ArrivalScheduler {
   stop(stopAt: number): void;
   /** Lateness of the arrivals started (ms), when the scheduler measures it. */
   lateness(): Percentiles | undefined;
+  /** The same, per window of the arrivals' scheduled times (written as `scheduler.lateness.hlog`, merged exactly). */
+  latenessWindows(): WindowedHistogram | undefined;
 }
+
+/** The lateness histogram's name (its `.hlog` file and key in results.histograms). */
+export const LATENESS_HISTOGRAM = 'scheduler.lateness';
 
 /**
  * One clock timer per arrival (exact on a VirtualClock; the simulator's scheduler). Chains end when `arrive`
@@ -49,6 +54,10 @@ export class TimerChainScheduler implements ArrivalScheduler {
   lateness(): undefined {
     return undefined;
   }
+
+  latenessWindows(): undefined {
+    return undefined;
+  }
 }
 
 interface Due {
@@ -64,7 +73,7 @@ export class CatchUpScheduler implements ArrivalScheduler {
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private stopped = false;
-  private readonly late: Histogram = createHistogram();
+  private readonly late: WindowedHistogram;
   private readonly onWake = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
@@ -72,7 +81,13 @@ export class CatchUpScheduler implements ArrivalScheduler {
     this.arm();
   };
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    /** Lateness is recorded per window of the arrivals' scheduled times (the run's statistics windows). */
+    windowMs = 60_000,
+  ) {
+    this.late = new WindowedHistogram(LATENESS_HISTOGRAM, windowMs, 1000);
+  }
 
   add(firstAt: number, arrive: Arrive): void {
     if (this.stopped) return;
@@ -90,7 +105,11 @@ export class CatchUpScheduler implements ArrivalScheduler {
   }
 
   lateness(): Percentiles {
-    return summarize(this.late, 1000);
+    return this.late.summary();
+  }
+
+  latenessWindows(): WindowedHistogram {
+    return this.late;
   }
 
   /** Starts, in time order, every arrival due by now (re-reading the clock as it goes) and before `limit`. */
@@ -104,7 +123,7 @@ export class CatchUpScheduler implements ArrivalScheduler {
       }
       this.pop();
       if (top.at >= limit) continue;
-      recordScaled(this.late, now - top.at, 1000);
+      this.late.record(top.at, now - top.at);
       const next = top.arrive(top.at);
       if (next !== undefined) this.push({ at: next, seq: this.seq++, arrive: top.arrive });
     }

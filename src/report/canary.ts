@@ -64,7 +64,7 @@ export function renderCanaryMarkdown(c: CanaryResults): string {
   const byProcess = c.unit === 'process' && (c.processes ?? 1) > 1;
   out.push(
     (byProcess
-      ? `${c.processes} processes quote every symbol, each with its own cache. Each step runs the cache in a share of the processes (the first ⌈share × ${c.processes}⌉, sticky); the other processes stay uncached as the control group. When every process is in the canary, the control is the uncached path run in shadow on the same ticks. `
+      ? `${c.processes} processes quote every symbol, each with its own cache${c.shared ? ' (the canary processes\' caches over one shared, simulated L2 tier: `fleet.shared`)' : ''}. Each step runs the cache in a share of the processes (the first ⌈share × ${c.processes}⌉, sticky); the other processes stay uncached as the control group. When every process is in the canary, the control is the uncached path run in shadow on the same ticks. `
       : `Each step routes a sticky share of symbols (by hash of the name) through the cache${(c.processes ?? 1) > 1 ? ` in all ${c.processes} processes` : ''}; the rest stay uncached as the control group. When every symbol is in the canary, the control is the uncached path run in shadow on the same ticks. `) +
       `A rollback condition holds only when its whole 95% interval is past the threshold; a step is healthy when every condition is clearly false.`,
     '',
@@ -89,7 +89,13 @@ export function renderCanaryMarkdown(c: CanaryResults): string {
     }
     out.push('');
     if (byProcess) out.push(`Canary processes: ${s.canary_processes?.map((k) => `p${k}`).join(', ') || '–'} (of ${c.processes})`, '');
+    // (older canary.json files have no REST figures per step)
+    if (s.metrics.canary_rest_requests !== undefined) out.push(`Canary REST: ${s.metrics.canary_rest_requests} snapshot requests, weight ${s.metrics.canary_rest_weight}.`, '');
     else if (s.canary_symbols.length <= 20) out.push(`Canary symbols: ${s.canary_symbols.join(', ') || '–'}`, '');
+  }
+  if (c.shared) {
+    const x = c.shared;
+    out.push('## Shared tier (simulated, `fleet.shared`)', '', `L2 hits ${x.l2_hits}, misses ${x.l2_misses}; lease wins ${x.lease_wins}, waits ${x.lease_waits}, time-outs ${x.lease_timeouts}; store errors ${x.errors}, fallbacks to L1-only ${x.fallbacks}.`, '');
   }
   out.push('## Timeline', '', `![traffic share and hit ratio over time](./${CANARY_CHART})`, '', `![fetch_md p95, canary vs control](./${CANARY_LATENCY_CHART})`, '');
   out.push('## Reproduce', '', '```sh', c.run.command, '```', '', `Seed ${c.seed}; ${c.run.clock} clock; mdcache ${c.run.version}.`, '');

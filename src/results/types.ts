@@ -242,9 +242,15 @@ export interface ShadowResult {
   depth_mismatch_ratio: number;
   /** Levels compared per side. */
   compared_depth: number;
+  /** Ticks whose top of book differed (the count behind tob_mismatch_ratio; absent in older files). */
+  tob_mismatched?: number;
+  /** Ticks with a depth-level difference (the count behind depth_mismatch_ratio; absent in older files). */
+  depth_mismatched?: number;
   tob_mismatch_ticks: Percentiles;
   depth_mismatch_levels: Percentiles;
   candidate_staleness_ms: Percentiles;
-  /** The worst mismatches (largest top-of-book difference first). */
+  /** The worst mismatches (largest top-of-book difference first, then the earlier tick, then the symbol). */
   worst: MismatchExample[];
+  /** How many worst mismatches are kept (shadow.worst_examples; absent in older files). */
+  worst_limit?: number;
 }

@@ -19,6 +19,7 @@ import { mergeShards, runShard, shardIndices } from './shard.js';
 import { runPool } from './pool.js';
 import { runFleet, type FleetSpec } from './fleet.js';
 import type { SharedTier } from '../cache/shared/tier.js';
+import type { WindowedHistogram } from '../metrics/windowed.js';
 
 export interface BenchOptions {
   bench: BenchScenario;
@@ -53,8 +54,12 @@ export interface BenchOptions {
    * thread, no sharding.
    */
   jobs?: number;
-  /** Extra per-path observers, built once the run's clock exists (shadow divergence). */
-  observers?: (clock: Clock) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook> };
+  /**
+   * Extra per-path observers, built once the run's clock exists (shadow divergence), with the histograms they
+   * record (per window of `windowMs`, the run's): written as `.hlog` files and listed in results.histograms.
+   * `ageOf` is the market's measure of a served book's age (its books' clock may be the host's, not the run's).
+   */
+  observers?: (clock: Clock, windowMs: number, ageOf: (book: OrderBook) => number) => { uncached?: TickObserver<OrderBook>; cached?: TickObserver<OrderBook>; histograms?: readonly WindowedHistogram[] };
   /** A fleet of processes (default: the scenario's `fleet:`): simulated with and without the shared tier. */
   fleet?: FleetSpec;
   /**
@@ -118,6 +123,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
   const configs = [o.bench.mdCache, ...(arms ?? []).map((a) => a.mdCache)];
   const independent = configs.every((c) => c.max_symbols >= symbolCount && c.policy !== 'ws_book') && !scenario.rest.rate_limit;
   const shards = o.jobs !== undefined && !realtime && !o.feed && !o.observers && !o.registry && independent ? shardIndices(symbolCount, o.jobs) : [];
+  const observers = o.observers?.(clock, windowMs, (b) => market.quality.ageMs(b));
   let sim: SimulationOutput<OrderBook>;
   let workers: { jobs: number; shards: number; peakHeapMb: number } | undefined;
   if (shards.length > 1) {
@@ -144,7 +150,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
       onProgress: o.onProgress,
       registry: o.registry,
       signal: o.signal,
-      observers: o.observers?.(clock),
+      observers,
       restWeights: scenario.rest.weights,
       restBudgetPerMin: scenario.rest.budget?.weight_per_min,
     }).finally(async () => {
@@ -188,7 +194,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     }
   }
   const hlogs: Record<string, string> = {};
-  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, hlogStartSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
+  for (const h of observers?.histograms ?? []) results.histograms[h.name] = `${h.name}.hlog`;
+  for (const h of [...recordedHistograms(sim), ...(observers?.histograms ?? [])]) hlogs[`${h.name}.hlog`] = renderHlog(h, hlogStartSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
   results.run.wall_ms = Math.round(hostElapsedMs() - t0);
   return { results, hlogs };
 }

@@ -1,10 +1,12 @@
 /**
  * Shadow comparison (GitHub Scientist style): for every tick both paths completed, how the candidate's
  * (cached) book differs from the control's (uncached) book: top of book in ticks, depth levels, staleness.
+ * The three distributions are recorded per window of the ticks' scheduled times (written as `.hlog` files
+ * beside the run's), so runs of several processes merge exactly (src/sim/merge-shadow.ts).
  */
 import type { OrderBook } from '../market/book.js';
 import { ticksToPrice } from '../market/ticks.js';
-import { createHistogram, recordScaled, summarize, type Histogram } from '../metrics/hdr.js';
+import { WindowedHistogram } from '../metrics/windowed.js';
 import type { Fetched } from '../pipeline/fetch-md.js';
 import type { Tick, TickObserver } from '../pipeline/tick-path.js';
 import type { MismatchExample, ShadowResult } from '../results/types.js';
@@ -24,9 +26,9 @@ export class DivergenceTracker {
   private readonly pending = new Map<Tick, { control?: Used; candidate?: Used }>();
   /** Ticks one path gave up on (failed or dropped) before the other path's book arrived. */
   private readonly abandoned = new WeakSet<Tick>();
-  private readonly tob: Histogram = createHistogram();
-  private readonly depthLv: Histogram = createHistogram();
-  private readonly staleness: Histogram = createHistogram();
+  private readonly tob: WindowedHistogram;
+  private readonly depthLv: WindowedHistogram;
+  private readonly staleness: WindowedHistogram;
   private compared = 0;
   private tobMismatches = 0;
   private depthMismatchTicks = 0;
@@ -38,7 +40,20 @@ export class DivergenceTracker {
     readonly depth = 10,
     private readonly keepWorst = 10,
     private readonly listener?: DivergenceListener,
-  ) {}
+    /** The run's statistics window (the histograms' intervals). */
+    windowMs = 60_000,
+    /** A served book's age (default: now − takenAt; a live market's books are stamped on the host clock: its quality.ageMs). */
+    private readonly ageOf: (book: OrderBook) => number = (b) => this.now() - b.takenAt,
+  ) {
+    this.tob = new WindowedHistogram(SHADOW_HISTOGRAMS.tob, windowMs, 1);
+    this.depthLv = new WindowedHistogram(SHADOW_HISTOGRAMS.depth, windowMs, 1);
+    this.staleness = new WindowedHistogram(SHADOW_HISTOGRAMS.staleness, windowMs, 1000);
+  }
+
+  /** The divergence histograms (one `.hlog` file each). */
+  histograms(): WindowedHistogram[] {
+    return [this.tob, this.depthLv, this.staleness];
+  }
 
   private observer(role: 'control' | 'candidate'): TickObserver<OrderBook> {
     return {
@@ -47,7 +62,7 @@ export class DivergenceTracker {
           this.abandoned.delete(tick);
           return;
         }
-        const used: Used = { book: r.book, status: r.status, ageMs: this.now() - r.book.takenAt };
+        const used: Used = { book: r.book, status: r.status, ageMs: this.ageOf(r.book) };
         const slot = this.pending.get(tick) ?? {};
         slot[role] = used;
         if (slot.control && slot.candidate) {
@@ -82,11 +97,12 @@ export class DivergenceTracker {
     this.compared++;
     if (tobTicks > 0) this.tobMismatches++;
     if (depthMismatches > 0) this.depthMismatchTicks++;
-    recordScaled(this.tob, tobTicks, 1);
-    recordScaled(this.depthLv, depthMismatches, 1);
-    recordScaled(this.staleness, candidate.ageMs, 1000);
+    const at = tick.scheduledAt;
+    this.tob.record(at, tobTicks);
+    this.depthLv.record(at, depthMismatches);
+    this.staleness.record(at, candidate.ageMs);
     this.listener?.({ symbol: tick.symbol, tobTicks, depthMismatches, candidateAgeMs: candidate.ageMs });
-    if (tobTicks > 0 && this.keepWorst > 0 && (this.worst.length < this.keepWorst || tobTicks > this.worst[this.worst.length - 1]!.tob_mismatch_ticks)) {
+    if (tobTicks > 0 && this.keepWorst > 0 && (this.worst.length < this.keepWorst || worseFirst({ tob_mismatch_ticks: tobTicks, at_ms: Math.round(tick.scheduledAt * 1000) / 1000, symbol: tick.symbol }, this.worst[this.worst.length - 1]!) < 0)) {
       this.worst.push({
         symbol: tick.symbol,
         tick_size: ticksToPrice(1, c.tick),
@@ -96,8 +112,8 @@ export class DivergenceTracker {
         control: { bid: c.bestBid() ?? null, ask: c.bestAsk() ?? null, update_id: c.lastUpdateId },
         candidate: { bid: k.bestBid() ?? null, ask: k.bestAsk() ?? null, update_id: k.lastUpdateId, age_ms: Math.round(candidate.ageMs * 1000) / 1000, status: candidate.status },
       });
-      // Largest first; ties keep the earlier tick (stable sort), so the list is deterministic.
-      this.worst.sort((a, b) => b.tob_mismatch_ticks - a.tob_mismatch_ticks);
+      // Largest first; ties: the earlier tick, then the symbol (a total order, so merged runs keep the same list).
+      this.worst.sort(worseFirst);
       if (this.worst.length > this.keepWorst) this.worst.length = this.keepWorst;
     }
   }
@@ -109,12 +125,23 @@ export class DivergenceTracker {
       tob_mismatch_ratio: n > 0 ? round6(this.tobMismatches / n) : 0,
       depth_mismatch_ratio: n > 0 ? round6(this.depthMismatchTicks / n) : 0,
       compared_depth: this.depth,
-      tob_mismatch_ticks: summarize(this.tob, 1),
-      depth_mismatch_levels: summarize(this.depthLv, 1),
-      candidate_staleness_ms: summarize(this.staleness, 1000),
+      tob_mismatched: this.tobMismatches,
+      depth_mismatched: this.depthMismatchTicks,
+      tob_mismatch_ticks: this.tob.summary(),
+      depth_mismatch_levels: this.depthLv.summary(),
+      candidate_staleness_ms: this.staleness.summary(),
       worst: this.worst,
+      worst_limit: this.keepWorst,
     };
   }
+}
+
+/** The shadow histograms' names (their `.hlog` files and keys in results.histograms). */
+export const SHADOW_HISTOGRAMS = { tob: 'shadow.tob_mismatch_ticks', depth: 'shadow.depth_mismatch_levels', staleness: 'shadow.candidate_staleness' } as const;
+
+/** The worst-mismatch order: largest top-of-book difference first, then the earlier tick, then the symbol. */
+export function worseFirst(a: Pick<MismatchExample, 'tob_mismatch_ticks' | 'at_ms' | 'symbol'>, b: Pick<MismatchExample, 'tob_mismatch_ticks' | 'at_ms' | 'symbol'>): number {
+  return b.tob_mismatch_ticks - a.tob_mismatch_ticks || a.at_ms - b.at_ms || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
 }
 
 function diff(a: number | undefined, b: number | undefined): number {

@@ -3,7 +3,8 @@
  * workers wrote in `<out>/proc-<i>/` with `mergeRuns` (src/sim/merge.ts: histograms added exactly from the
  * `.hlog` files, counters summed, windows aligned by their start — the workers start their clocks together)
  * and adds what a plain merge does not carry: the `fleet` block (one row per worker, src/sim/fleet-processes.ts),
- * the shared tier's counts (summed; its round trip the worst worker's) and the worst worker's scheduler lateness.
+ * and the shared tier's counts (summed; its round trip the worst worker's). The scheduler lateness and a shadow
+ * run's divergence are merged exactly by mergeRuns (from their `.hlog` files).
  */
 import type { Results, SharedTierResult } from '../results/types.js';
 import type { BenchOutput } from './bench.js';
@@ -30,8 +31,6 @@ export function mergeProcessRuns(workers: readonly LoadedRun[], o: MergeProcesse
   const each: Results[] = workers.map((w) => w.results);
   const shared = each.map((r) => r.paths.cached.cache?.shared).filter((s): s is SharedTierResult => s !== undefined);
   if (shared.length > 0 && results.paths.cached.cache) results.paths.cached.cache.shared = sumShared(shared);
-  const lateness = each.map((r) => r.scheduler_lateness_ms).filter((l) => l !== undefined);
-  if (lateness.length > 0) results.scheduler_lateness_ms = lateness.reduce((a, b) => (b.p99 > a.p99 ? b : a));
   results.fleet = fleetFromProcesses(each, o);
   return { results, hlogs };
 }

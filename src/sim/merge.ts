@@ -29,6 +29,8 @@ import type { BenchOutput } from './bench.js';
 import { PathRecorder, type SerializedRecorder } from './recorder.js';
 import { buildResults, recordedHistograms } from './results.js';
 import type { ArmOutput, SimulationOutput } from './simulate.js';
+import { LATENESS_HISTOGRAM } from '../pipeline/scheduler.js';
+import { mergeShadow, shadowHistogramScale, shadowPlan } from './merge-shadow.js';
 
 /** One run directory read back: its results.json and every `.hlog` it lists, parsed and checked. */
 export interface LoadedRun {
@@ -58,11 +60,19 @@ export interface MergeOutput extends BenchOutput {
 
 /** The unit ratio a histogram was written with: µs latencies (1000 per ms) or whole exchange ticks. */
 export function histogramScale(name: string): number {
+  if (name.startsWith('shadow.')) return shadowHistogramScale(name);
   return name.endsWith('.tob_error_ticks') ? 1 : 1000;
+}
+
+/** A histogram of a path (`<path>.<metric>`), as opposed to the run's own (scheduler lateness, shadow divergence). */
+function isPathHistogram(name: string): boolean {
+  return name !== LATENESS_HISTOGRAM && !name.startsWith('shadow.');
 }
 
 /** The results.json count a histogram must match (undefined when the results do not report one). */
 function expectedCount(results: Results, name: string): number | undefined {
+  if (name === LATENESS_HISTOGRAM) return results.scheduler_lateness_ms?.count;
+  if (name.startsWith('shadow.')) return results.shadow?.compared;
   const dot = name.indexOf('.');
   const p = results.paths?.[name.slice(0, dot)];
   if (!p) return undefined;
@@ -182,10 +192,11 @@ export function checkMergeable(runs: readonly LoadedRun[], force = false): strin
   for (const b of runs.slice(1)) {
     const pair = `${a.dir} and ${b.dir}`;
     if (a.results.windows.window_ms !== b.results.windows.window_ms) refuse(`${pair} have different window lengths (${a.results.windows.window_ms} ms vs ${b.results.windows.window_ms} ms), so their windows do not align`, false);
-    const ha = Object.keys(a.results.histograms ?? {}).sort().join(',');
-    const hb = Object.keys(b.results.histograms ?? {}).sort().join(',');
-    if (ha !== hb) {
-      const only = [...Object.keys(a.results.histograms ?? {}).filter((h) => !(h in (b.results.histograms ?? {}))), ...Object.keys(b.results.histograms ?? {}).filter((h) => !(h in (a.results.histograms ?? {})))];
+    // Paths and stages must match; the run's own histograms (lateness, shadow) are checked where they are merged.
+    const pa = Object.keys(a.results.histograms ?? {}).filter(isPathHistogram);
+    const pb = Object.keys(b.results.histograms ?? {}).filter(isPathHistogram);
+    if (pa.sort().join(',') !== pb.sort().join(',')) {
+      const only = [...pa.filter((h) => !pb.includes(h)), ...pb.filter((h) => !pa.includes(h))];
       refuse(`${pair} recorded different paths or stages (histogram ${only[0]} is in one only)`, false);
     }
     if (a.results.run.clock !== b.results.run.clock) refuse(`${pair} ran on different clocks (${a.results.run.clock} vs ${b.results.run.clock})`, true);
@@ -317,6 +328,10 @@ function symbolUnion(runs: readonly LoadedRun[]): { list: unknown[]; listed: boo
  */
 export function mergeRuns(runs: readonly LoadedRun[], opts: MergeOptions): MergeOutput {
   const forced = checkMergeable(runs, opts.force);
+  const shadowOf = shadowPlan(runs, opts.force);
+  if (shadowOf.forced) forced.push(shadowOf.forced);
+  const late = latenessPlan(runs, opts.force);
+  if (late.forced) forced.push(late.forced);
   const notices = forced.map((f) => `merged despite: ${f} (--force)`);
   const first = runs[0]!.results;
   const windowMs = first.windows.window_ms;
@@ -357,6 +372,7 @@ export function mergeRuns(runs: readonly LoadedRun[], opts: MergeOptions): Merge
     windowCount,
     ranMs,
     interrupted: runs.some((r) => r.results.run.interrupted),
+    ...(late.merge ? mergeLateness(late.merge, windowMs) : {}),
     ...(atEnd ? { droppedAtEnd: { uncached: sumAtEnd('uncached'), cached: sumAtEnd('cached'), arms: arms.map((n, k) => sumAtEnd(k === 0 ? 'cached' : n)) } } : {}),
   };
 
@@ -385,9 +401,12 @@ export function mergeRuns(runs: readonly LoadedRun[], opts: MergeOptions): Merge
   if (peak.length > 0) runInfo.peak_heap_mb = Math.max(...peak);
   const results = buildResults({ run: runInfo, scenario, seed: first.seed, durationMs: ranMs, windowMs, stageNames, sim });
 
-  if (runs.some((r) => r.results.scheduler_lateness_ms)) notices.push('scheduler_lateness_ms is not merged (runs keep it as percentiles only, without a histogram)');
   if (runs.some((r) => r.results.fleet)) notices.push("the runs' fleet sections (simulated fleets) are not merged");
-  if (runs.some((r) => r.results.shadow)) notices.push("the runs' shadow divergence sections are not merged (they are not written as histograms)");
+  const shadow = shadowOf.merge ? mergeShadow(runs, windowMs) : undefined;
+  if (shadow) {
+    results.shadow = shadow.shadow;
+    for (const h of shadow.histograms) results.histograms[h.name] = `${h.name}.hlog`;
+  }
 
   const gates = opts.gates === null ? undefined : (opts.gates ?? (runs.some((r) => r.results.gates) ? gatesFromScenario(results.scenario, 'scenario gates of the merged runs', armNames(results)) : undefined));
   if (gates) {
@@ -404,8 +423,31 @@ export function mergeRuns(runs: readonly LoadedRun[], opts: MergeOptions): Merge
   const starts = runs.flatMap((r) => Object.values(r.hlogs).map((h) => h.startTimeSec));
   const startSec = realClock && starts.length > 0 ? Math.min(...starts) : 0;
   const hlogs: Record<string, string> = {};
-  for (const h of recordedHistograms(sim)) hlogs[`${h.name}.hlog`] = renderHlog(h, startSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
+  for (const h of [...recordedHistograms(sim), ...(shadow?.histograms ?? [])]) hlogs[`${h.name}.hlog`] = renderHlog(h, startSec, `mdcache ${h.name}: values in ${h.scale === 1000 ? 'microseconds' : 'exchange ticks'}, one interval per ${windowMs / 1000} s window`);
   return { results, hlogs, notices };
+}
+
+/**
+ * The scheduler lateness of real-clock runs: merged exactly from the runs' `scheduler.lateness.hlog` (every
+ * run that reports a lateness has one). A run that reports it without the file (an older mdcache) is
+ * refused unless `force`, which leaves the lateness out.
+ */
+function latenessPlan(runs: readonly LoadedRun[], force = false): { merge?: LoadedRun[]; forced?: string } {
+  const withLateness = runs.filter((r) => r.results.scheduler_lateness_ms !== undefined);
+  if (withLateness.length === 0) return {};
+  const old = withLateness.find((r) => r.hlogs[LATENESS_HISTOGRAM] === undefined);
+  if (old) {
+    const what = `${old.dir} reports scheduler_lateness_ms without its ${LATENESS_HISTOGRAM}.hlog (written by an older mdcache), so the lateness cannot be merged exactly`;
+    if (!force) throw new UsageError(`merge: refusing to merge: ${what}; use --force to merge without it`);
+    return { forced: `${what} (scheduler_lateness_ms is left out)` };
+  }
+  return { merge: withLateness };
+}
+
+function mergeLateness(runs: readonly LoadedRun[], windowMs: number): Pick<SimulationOutput<OrderBook>, 'schedulerLateness' | 'schedulerLatenessMs'> {
+  const h = new WindowedHistogram(LATENESS_HISTOGRAM, windowMs, 1000);
+  for (const r of runs) h.absorb(r.hlogs[LATENESS_HISTOGRAM]!.windows);
+  return { schedulerLateness: h, schedulerLatenessMs: h.summary() };
 }
 
 /** loadRun for each directory, then mergeRuns. */

@@ -120,6 +120,8 @@ export function recordedHistograms<B>(sim: SimulationOutput<B>): WindowedHistogr
     all.push(rec.fetchMd, rec.tickTotal, ...rec.stages);
   }
   all.push(sim.cached.staleness, sim.cached.tobError, sim.refreshLatency);
+  // Real-clock runs: how late the arrivals started (not a path's; merged exactly like the others).
+  if (sim.schedulerLateness) all.push(sim.schedulerLateness);
   // Further arms (the first arm's histograms are the `cached.*` ones above).
   for (const arm of (sim.arms ?? []).slice(1)) all.push(arm.rec.fetchMd, arm.rec.tickTotal, ...arm.rec.stages, arm.rec.staleness, arm.rec.tobError, arm.refreshLatency);
   return all;

@@ -122,6 +122,8 @@ export interface SimulationOutput<B> {
   droppedAtEnd?: { uncached: number; cached: number; /** Per arm, in order (arms[0] is `cached`). */ arms: number[] };
   /** Real-clock runs: how late the scheduler started the arrivals (ms). */
   schedulerLatenessMs?: Percentiles;
+  /** The same per window (its `.hlog`, so merged runs add it exactly). */
+  schedulerLateness?: WindowedHistogram;
 }
 
 function tee<B>(a: TickObserver<B>, b: TickObserver<B> | undefined): TickObserver<B> {
@@ -242,7 +244,7 @@ export class Simulation<B> {
         usedWeight1m: market.usedWeight1m ? () => market.usedWeight1m!() : undefined,
       });
     }
-    this.scheduler = clock instanceof VirtualClock ? new TimerChainScheduler(clock) : new CatchUpScheduler(clock);
+    this.scheduler = clock instanceof VirtualClock ? new TimerChainScheduler(clock) : new CatchUpScheduler(clock, o.windowMs);
     // Real time: the run starts now that it is built (its construction is not ticks starting late).
     if (clock instanceof ZeroedClock) clock.restart();
     this.scheduleArrivals();
@@ -346,7 +348,7 @@ export class Simulation<B> {
       windowCount: Math.max(1, Math.ceil(ranMs / this.o.windowMs)),
       ranMs,
       interrupted,
-      ...(droppedAtEnd ? { droppedAtEnd, schedulerLatenessMs: this.scheduler.lateness() } : {}),
+      ...(droppedAtEnd ? { droppedAtEnd, schedulerLatenessMs: this.scheduler.lateness(), schedulerLateness: this.scheduler.latenessWindows() } : {}),
     };
   }
 }

@@ -371,9 +371,9 @@ describe('refresh failures', () => {
     expect(cache.stats('A')).toMatchObject({ refreshes: 5, refreshFailures: 4, misses: 1 });
   });
 
-  it("waits at least a rate limit's retryAfterMs before the next attempt", async () => {
-    // random() = 0.25 ⇒ jitter 2.5 ms; the error says "retry after 300 ms", which wins.
-    const { clock, refresh, cache } = setup({ retry: { max_attempts: 3, base_ms: 10, max_ms: 40 }, refresh_timeout_ms: 1000 }, { autoMs: undefined, random: () => 0.25 });
+  it("waits at least a rate limit's retryAfterMs (within retry.max_ms) before the next attempt", async () => {
+    // random() = 0.25 ⇒ jitter 2.5 ms; the error says "retry after 300 ms" (≤ max_ms 400), which wins.
+    const { clock, refresh, cache } = setup({ retry: { max_attempts: 3, base_ms: 10, max_ms: 400 }, refresh_timeout_ms: 1000 }, { autoMs: undefined, random: () => 0.25 });
     const p = cache.get('A');
     await clock.advance(5);
     refresh.calls[0]!.reject(Object.assign(new Error('HTTP 429'), { retryAfterMs: 300 }));

@@ -39,6 +39,7 @@ const ROOT_EXPORTS = [
   'REFRESH_LATENCY_BUCKETS_MS',
   'RealClock',
   'RefreshError',
+  'RetryAfterError',
   'TickError',
   'TimeoutError',
   'UsageError',

@@ -11,6 +11,8 @@
  *                 WebSocket client stays under its send-buffer bound plus one frame (a slow reader is dropped)
  *   truth         a book equals the ground truth at its update id: every freshly fetched book (virtual), the
  *                 WebSocket book after every resync (live)
+ *   retry-after   the cache calls the cached path's REST source only while no Retry-After (429 / 418) it
+ *                 received is running: nothing is sent during a ban (the cache fails fast and holds back)
  */
 import { expect } from 'vitest';
 import { RealClock, VirtualClock, ZeroedClock, type Clock } from '../../src/core/clock.js';
@@ -23,12 +25,13 @@ import { feedMarket } from '../../src/sim/synthetic-market.js';
 import { createMarket } from '../../src/scenario/scenario.js';
 import type { MarketFeed } from '../../src/market/feed.js';
 import type { TickObserver } from '../../src/pipeline/tick-path.js';
+import type { SnapshotSource } from '../../src/pipeline/fetch-md.js';
 import { WS_MAX_SEND_BUFFER, startExchange, type Exchange } from '../../src/exchange/server.js';
 import { connectLiveMarket, type LiveMarket } from '../../src/net/live-market.js';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 
-export const INVARIANTS = ['stale', 'invalidated', 'unhandled', 'memory', 'truth'] as const;
+export const INVARIANTS = ['stale', 'invalidated', 'unhandled', 'memory', 'truth', 'retry-after'] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 export const MEMORY_BOUND_MB = 256;
 
@@ -55,6 +58,12 @@ export interface FaultCase {
   symbols?: number;
   /** Responses the fault must provoke (checked besides the invariants): 429s, 418s (a case without 418 must get none). */
   provokes?: { status: Array<429 | 418> };
+  /**
+   * Ticks go to the cached path only (no uncached path). Live, every REST client of the run shares the
+   * exchange's weight window (one IP); without the uncached path the cached path's source and the WsBook's are
+   * the only ones.
+   */
+  cachedPathOnly?: boolean;
 }
 
 const quiet = { seq_gap: { rate_hz: 0 } };
@@ -73,13 +82,18 @@ export const FAULTS: FaultCase[] = [
   { name: 'REST timeout', what: '10 % of snapshots take 300–600 ms against a 150 ms timeout', modes: ['virtual', 'live'], rest: { timeout_ms: 150, latency: { model: 'mixture', components: [{ weight: 0.9, model: 'constant', ms: 5 }, { weight: 0.1, model: 'uniform', min_ms: 300, max_ms: 600 }] } } },
   { name: 'REST hang', what: '5 % of snapshots never answer in time (60 s) against a 150 ms timeout', modes: ['virtual', 'live'], rest: { timeout_ms: 150, latency: { model: 'mixture', components: [{ weight: 0.95, model: 'constant', ms: 5 }, { weight: 0.05, model: 'constant', ms: 60_000 }] } } },
   // rest.rate_limit: the venue's rolling weight window (src/market/rate-limit.ts), 100 weight = 20 snapshots a
-  // minute. One symbol: one request at a time, the client waits out every Retry-After → 429s, never a ban.
-  // Virtual only: live, the WsBook's (re)syncs share the limit and a ban outlasts the 4 s run (a cache miss
-  // waits out the Retry-After, up to 10 min); the exchange's 429/418 are tested in test/exchange/rate-limit.e2e.test.ts.
-  { name: 'REST 429 (weight limit)', what: 'rest.rate_limit 100 weight/min, 1 symbol: 429 + Retry-After, no ban', modes: ['virtual'], symbols: 1, rest: { rate_limit: { weight_per_min: 100 } }, provokes: { status: [429] } },
+  // minute (live: the exchange enforces it per client IP; the WsBook's exchangeInfo and first sync take 70 of
+  // it). One symbol, one request at a time: the first 429's Retry-After (tens of seconds) is beyond the retry
+  // budget, so the cache fails fast and sends nothing until it ends → 429s, never a ban.
+  { name: 'REST 429 (weight limit)', what: 'rest.rate_limit 100 weight/min, 1 symbol: 429 + Retry-After, no ban', modes: ['virtual', 'live'], symbols: 1, cachedPathOnly: true, rest: { rate_limit: { weight_per_min: 100 } }, provokes: { status: [429] } },
   // Three symbols refresh concurrently: a request already in flight when the 429 is decided arrives during its
   // Retry-After → 418, banned 2 min: every request of the client stops (the cache serves stale, then misses).
   { name: 'REST 418 (ban)', what: 'rest.rate_limit 100 weight/min, 3 symbols, REST ~100 ms: requests in flight at the 429 are banned (418)', modes: ['virtual'], symbols: 3, rest: { rate_limit: { weight_per_min: 100 }, latency: { model: 'lognormal', p50_ms: 100, p95_ms: 150 } }, provokes: { status: [429, 418] } },
+  // Live: on loopback a 429 reaches its client within a millisecond, so the ban comes from a second REST
+  // client of the same IP that does not know the first one's Retry-After — here the uncached path's source
+  // (as in one process with several venue clients). After the 429 the other client's next request is banned
+  // (2 min); the cache, told 429 or 418, fails fast and sends nothing for the rest of the run.
+  { name: 'REST 418 (two REST clients)', what: 'rest.rate_limit 300 weight/min, 2 symbols, uncached and cached paths on one IP: the second client is banned (418)', modes: ['live'], rest: { rate_limit: { weight_per_min: 300 } }, provokes: { status: [429, 418] } },
   { name: 'malformed JSON', what: '20 % of depth bodies and WS frames corrupted', modes: ['live'], exchange: { malformedRate: 0.2 } },
   { name: 'slow WS reader (another client)', what: 'a second client subscribed to every stream stops reading; the exchange bounds its queue (64 KiB) and drops it', modes: ['live'], market: { update_rate_hz: 1000, faults: quiet }, exchange: { maxSendBufferBytes: 64 * 1024, streamIntervalsMs: { depth: 0, depth100ms: 0 }, truthHistory: 50_000 }, slowReader: { who: 'other' }, liveMs: 8000 },
   { name: 'slow WS reader (our WsBook)', what: "the cache's WsBook stops reading when the run starts; the exchange drops it (64 KiB), it reconnects and resyncs", modes: ['live'], market: { update_rate_hz: 2000, faults: quiet }, exchange: { maxSendBufferBytes: 64 * 1024, streamIntervalsMs: { depth: 0, depth100ms: 0 }, truthHistory: 50_000 }, slowReader: { who: 'ws-book' }, liveMs: 10_000 },
@@ -103,6 +117,11 @@ export interface CaseResult {
   /** HTTP 429 and 418 responses the cached path's REST source got. */
   rateLimited: number;
   banned: number;
+}
+
+/** `cachedPathOnly`: every tick goes to the cached path only. */
+function routeOf(c: FaultCase): { route?: () => { uncached: boolean; cached: boolean } } {
+  return c.cachedPathOnly ? { route: () => ({ uncached: false, cached: true }) } : {};
 }
 
 function scenarioFor(c: FaultCase, symbols: number): BenchScenario {
@@ -158,7 +177,7 @@ function checker(market: SimMarket<OrderBook>, clock: Clock, cfg: MdCacheConfig,
     }
     return best;
   };
-  const v: Record<Invariant, number> = { stale: 0, invalidated: 0, unhandled: 0, memory: 0, truth: 0 };
+  const v: Record<Invariant, number> = { stale: 0, invalidated: 0, unhandled: 0, memory: 0, truth: 0, 'retry-after': 0 };
   const result: CaseResult = { fault, mode, ticks: 0, servedFromCache: 0, checkedTruth: 0, violations: v, heapGrowthMb: 0, slowDropped: 0, maxQueuedKib: 0, resyncs: 0, examples: [], rateLimited: 0, banned: 0 };
   const note = (inv: Invariant, msg: string): void => {
     v[inv]++;
@@ -170,10 +189,27 @@ function checker(market: SimMarket<OrderBook>, clock: Clock, cfg: MdCacheConfig,
   const onUnhandled = (reason: unknown): void => note('unhandled', String(reason instanceof Error ? reason.message : reason));
   process.on('unhandledRejection', onUnhandled);
 
+  // The cached path's REST source: every call is checked against the Retry-Afters it has answered (429 / 418 with
+  // `retryAfterMs`; a refusal by the client itself is not a new one). Live, clocks are read a moment apart (the
+  // cache reads a 1 ms coarse clock): 5 ms of slack.
+  let blockedUntil = -Infinity;
+  const slack = mode === 'live' ? 5 : 0;
+  const watched = (src: SnapshotSource<OrderBook>): SnapshotSource<OrderBook> => ({
+    fetch(symbol, depth, signal) {
+      const t = clock.now();
+      if (t < blockedUntil - slack) note('retry-after', `${symbol}: the cache called REST at t=${t.toFixed(1)} during a Retry-After running until ${blockedUntil.toFixed(1)}`);
+      return src.fetch(symbol, depth, signal).catch((err: unknown) => {
+        const e = err as { retryAfterMs?: unknown; local?: unknown } | null;
+        if (typeof e?.retryAfterMs === 'number' && e.retryAfterMs > 0 && e.local !== true) blockedUntil = Math.max(blockedUntil, clock.now() + e.retryAfterMs);
+        throw err;
+      });
+    },
+  });
+
   const wrapped: SimMarket<OrderBook> = {
     symbols: market.symbols,
     advanceTo: (s, t) => market.advanceTo(s, t),
-    source: (p, arm) => market.source(p, arm),
+    source: (p, arm) => (p === 'cached' ? watched(market.source(p, arm)) : market.source(p, arm)),
     quality: market.quality,
     attachInvalidator(c, conf) {
       const spy: Invalidatable<OrderBook> = {
@@ -245,7 +281,7 @@ export async function runVirtual(c: FaultCase, durationMs = 60_000): Promise<Cas
     return t.sameLevels(book);
   };
   const ck = checker(market, clock, bench.mdCache, c.name, 'virtual', truthOf);
-  const sim = new Simulation({ clock, market: ck.market, pipeline: bench.pipeline, mdCache: bench.mdCache, seed: bench.scenario.seed, durationMs, windowMs: 1000, observers: { cached: ck.observer } });
+  const sim = new Simulation({ clock, market: ck.market, pipeline: bench.pipeline, mdCache: bench.mdCache, seed: bench.scenario.seed, durationMs, windowMs: 1000, observers: { cached: ck.observer }, ...routeOf(c) });
   await sim.runUntil(durationMs);
   await sim.finish();
   ck.finish();
@@ -263,7 +299,10 @@ export async function runVirtual(c: FaultCase, durationMs = 60_000): Promise<Cas
 export async function runLive(c: FaultCase, durationMs = c.liveMs ?? 4000): Promise<CaseResult> {
   const bench = scenarioFor(c, c.symbols ?? 2);
   const host = new RealClock();
+  /** Called (once the run is under way) when the exchange drops a WebSocket client as too slow. */
+  let onSlowDrop = (): void => undefined;
   const ex: Exchange = await startExchange({
+    onSlowClientDropped: () => onSlowDrop(),
     scenario: bench.scenario,
     clock: host,
     malformedRate: c.exchange?.malformedRate ?? 0,
@@ -313,22 +352,35 @@ export async function runLive(c: FaultCase, durationMs = c.liveMs ?? 4000): Prom
           .catch(() => undefined),
       );
     };
+    // A slow-reader row runs past durationMs (up to 30 s more) until the exchange has dropped the reader and, for
+    // our WsBook, every book has synced again: on loopback the kernel's buffers take a few MB first, so the drop
+    // comes after a time that depends on the machine. No polling: the run is stopped (its abort signal) by the
+    // event that completes it — the exchange's drop, the WsBook's last resync, or the end of durationMs.
+    const slowDone = (): boolean => !c.slowReader || (ex.stats().slowClients.dropped > 0 && (c.slowReader.who !== 'ws-book' || ck.result.resyncs >= ex.symbols.length));
+    const maxMs = c.slowReader ? durationMs + 30_000 : durationMs;
+    const stop = new AbortController();
+    let ranLength = false;
+    const maybeStop = (): void => {
+      if (c.slowReader && ranLength && slowDone()) stop.abort(new Error('the slow reader was dropped (and our WsBook resynced)'));
+    };
+    onSlowDrop = maybeStop;
     let disconnected = false;
     const off = wsBook.onEvent((e) => {
       if (e.type === 'disconnect') disconnected = true;
       if (e.type === 'synced') {
         if (disconnected) ck.result.resyncs++;
         compare(e.symbol);
+        maybeStop();
       }
     });
-    // A slow-reader row runs past durationMs (up to 30 s more) until the exchange has dropped the reader and, for
-    // our WsBook, every book has synced again: on loopback the kernel's buffers take a few MB first, so the drop
-    // comes after a time that depends on the machine.
-    const slowDone = (): boolean => !c.slowReader || (ex.stats().slowClients.dropped > 0 && (c.slowReader.who !== 'ws-book' || ck.result.resyncs >= ex.symbols.length));
-    const maxMs = c.slowReader ? durationMs + 30_000 : durationMs;
-    const sim = new Simulation({ clock, market: ck.market, pipeline: bench.pipeline, mdCache: bench.mdCache, seed: bench.scenario.seed, durationMs: maxMs, windowMs: 500, observers: { cached: ck.observer } });
-    await sim.runUntil(durationMs);
-    while (!slowDone() && sim.now < maxMs) await sim.runUntil(sim.now + 250);
+    const sim = new Simulation({ clock, market: ck.market, pipeline: bench.pipeline, mdCache: bench.mdCache, seed: bench.scenario.seed, durationMs: maxMs, windowMs: 500, observers: { cached: ck.observer }, signal: stop.signal, ...routeOf(c) });
+    const lengthTimer = clock.setTimeout(() => {
+      ranLength = true;
+      maybeStop();
+    }, durationMs);
+    await sim.runUntil(maxMs);
+    clock.clearTimeout(lengthTimer);
+    onSlowDrop = () => undefined;
     await sim.finish();
     off();
     for (const sym of ex.symbols) compare(sym); // and once at the end

@@ -1,9 +1,11 @@
 /**
  * Starts a private redis-server for a test: a free loopback port (found by binding port 0, since
  * `redis-server --port 0` disables TCP), no persistence, no fixed port, stopped (and waited for) after.
+ * Start-up is awaited on events, not polled: the server's "Ready to accept connections" log line, then one PING.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
+import { waitUntil } from './wait.js';
 
 export function redisServerPath(): string | undefined {
   try {
@@ -59,18 +61,36 @@ export class RedisServer {
     return s;
   }
 
-  /** (Re)starts the server on its port and waits until it answers PING. */
+  /**
+   * (Re)starts the server on its port and waits for its "Ready to accept connections" log line (notice level,
+   * on stdout), then checks it answers PING. Rejects when the process exits first (port taken?) or after 10 s.
+   */
   async start(): Promise<void> {
     const bin = redisServerPath();
     if (!bin) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
-    const p = spawn(bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+    const p = spawn(bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.proc = p;
-    for (let i = 0; i < 200; i++) {
-      if (p.exitCode !== null) throw new Error(`redis-server exited with ${p.exitCode} (port ${this.port} taken?)`);
-      if (await ping(this.port)) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`redis-server on port ${this.port} did not answer PING`);
+    let log = '';
+    let ready = false;
+    const onData = (d: Buffer): void => {
+      if (ready) return; // keep reading (a full pipe would block the server), stop keeping
+      log += d.toString();
+      ready = log.includes('Ready to accept connections');
+      if (log.length > 65_536) log = log.slice(-1024);
+    };
+    p.stdout!.on('data', onData);
+    await waitUntil(
+      `redis-server on port ${this.port} to log "Ready to accept connections"`,
+      () => {
+        if (p.exitCode !== null || p.signalCode !== null) throw new Error(`redis-server exited with ${p.exitCode ?? p.signalCode} (port ${this.port} taken?): ${log.slice(-300)}`);
+        return ready;
+      },
+      [
+        [p.stdout!, 'data'],
+        [p, 'exit'],
+      ],
+    );
+    if (!(await ping(this.port))) throw new Error(`redis-server on port ${this.port} logged ready but did not answer PING`);
   }
 
   /** Stops the server (SIGKILL when `kill9`) and waits for the process to exit. */

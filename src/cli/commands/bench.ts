@@ -193,7 +193,8 @@ export function registerBench(program: Command): void {
       const stop = stopOnSignals((sig) => process.stderr.write(`\n${sig}: stopping; writing the results of what ran...\n`));
       if (f.realtime || market) process.stderr.write(`mdcache bench: running ${bench.scenario.name} for ${formatDuration(durationMs)} on the real clock (Ctrl-C stops it and writes what ran)\n`);
       else if (durationMs >= 60 * 60_000) process.stderr.write(`mdcache bench: simulating ${formatDuration(durationMs)} of ${bench.scenario.name} (Ctrl-C stops it and writes what ran)\n`);
-      const shared = await redisTierFactory(bench.mdCache, (line) => process.stderr.write(`mdcache bench: shared tier: ${line}\n`));
+      // A live exchange's books are stamped on the host clock: so are the ones read from L2 (their ages agree).
+      const shared = await redisTierFactory(bench.mdCache, (line) => process.stderr.write(`mdcache bench: shared tier: ${line}\n`), null, market ? host : undefined);
       const ran = await runBench({
         signal: stop.signal,
         bench,

@@ -1,5 +1,6 @@
 /** Test helper: cache processes (fixtures/redis-worker.mjs) driven over IPC. */
 import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 const WORKER = fileURLToPath(new URL('./fixtures/redis-worker.mjs', import.meta.url));
@@ -8,9 +9,16 @@ export class Worker {
   private seq = 0;
   private readonly waiting = new Map<number, (r: any) => void>();
   readonly stderr: string[] = [];
+  /** 'rest' (symbol): the worker's fake REST call for that symbol has started. */
+  readonly events = new EventEmitter();
+  /** REST calls started per symbol (from the worker's 'rest' announcements). */
+  readonly restCalls = new Map<string, number>();
   private constructor(readonly proc: ChildProcess) {
     proc.on('message', (m: any) => {
-      if (m.id !== undefined) {
+      if (m.event === 'rest') {
+        this.restCalls.set(m.sym, (this.restCalls.get(m.sym) ?? 0) + 1);
+        this.events.emit('rest', m.sym);
+      } else if (m.id !== undefined) {
         this.waiting.get(m.id)?.(m.reply);
         this.waiting.delete(m.id);
       }

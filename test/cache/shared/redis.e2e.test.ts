@@ -1,7 +1,9 @@
 /**
  * The shared tier on a real redis-server (started here on a free loopback port, stopped after), with real
  * cache processes: lease contention, invalidation racing a refresh in another process, kill -9 of the lease
- * holder, and Redis killed and restarted mid-run.
+ * holder, and Redis killed and restarted mid-run. Nothing sleeps or polls: each step waits on the event that
+ * shows the previous one happened — a store notice (an observer subscribed to the fleet's channel), a worker's
+ * announcement that its REST call started, a worker's log line.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { RealClock } from '../../../src/core/clock.js';
@@ -9,13 +11,35 @@ import { RedisStore } from '../../../src/cache/shared/redis-store.js';
 import type { StoreEvent } from '../../../src/cache/shared/types.js';
 import { RedisServer, redisServerPath } from '../../helpers/redis-server.js';
 import { ensureBuilt } from '../../helpers/cli.js';
+import { waitUntil, type Trigger } from '../../helpers/wait.js';
 import { Worker } from './redis-workers.js';
 
 const have = redisServerPath() !== undefined;
 let server: RedisServer;
 let prefixN = 0;
 const prefix = (): string => `t${process.pid}-${++prefixN}:`;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Store notices of one key prefix as they arrive (a second subscriber on the fleet's channel), awaitable. */
+async function observe(url: string, keyPrefix: string): Promise<{ events: StoreEvent[]; on: Trigger; close(): Promise<void> }> {
+  const store = new RedisStore({ url, keyPrefix, connectTimeoutMs: 1000, commandTimeoutMs: 500, clock: new RealClock() });
+  const events: StoreEvent[] = [];
+  const listeners = new Set<() => void>();
+  store.subscribe(
+    (e) => {
+      events.push(e);
+      for (const l of listeners) l();
+    },
+    () => {},
+  );
+  await store.ready(3000);
+  const on: Trigger = (recheck) => {
+    listeners.add(recheck);
+    return () => listeners.delete(recheck);
+  };
+  return { events, on, close: () => store.close() };
+}
+/** A worker's log line (stderr) containing `text`, awaited on its stderr. */
+const logged = (w: Worker, text: string): Promise<boolean> => waitUntil(`[${w.pid}] to log "${text}"`, () => w.stderr.join('').includes(text), [[w.proc.stderr!, 'data']]);
 
 describe.skipIf(!have)('shared tier on a real Redis', () => {
   const workers: Worker[] = [];
@@ -38,7 +62,14 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     const clock = new RealClock();
     const store = new RedisStore({ url: server.url, keyPrefix: prefix(), connectTimeoutMs: 1000, commandTimeoutMs: 500, clock });
     const events: StoreEvent[] = [];
-    store.subscribe((e) => events.push(e), () => {});
+    const listeners = new Set<() => void>();
+    store.subscribe(
+      (e) => {
+        events.push(e);
+        for (const l of listeners) l();
+      },
+      () => {},
+    );
     await store.ready(3000);
     const r0 = await store.read('S');
     expect(r0.book).toBeUndefined();
@@ -59,7 +90,12 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     expect(e2).toBe(r0.epoch + 1);
     expect((await store.read('S')).book).toBeUndefined();
     expect(await store.write('S', r0.epoch, bytes, 20, 0, 10_000, 'me')).toBe(false); // predates the invalidation
-    await sleep(50);
+    await waitUntil('the written and invalidated notices', () => events.length >= 2, [
+      (recheck) => {
+        listeners.add(recheck);
+        return () => listeners.delete(recheck);
+      },
+    ]);
     expect(events.map((e) => e.type)).toEqual(['written', 'invalidated']);
     expect(events[1]).toMatchObject({ symbol: 'S', epoch: e2, origin: 'me' });
     await store.close();
@@ -94,11 +130,13 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     const p = prefix();
     const cfg = { ttl_ms: 5000, max_stale_ms: 10_000, stale_ok: false };
     const [a, b, c] = [await start(p, cfg), await start(p, cfg), await start(p, cfg)];
+    const obs = await observe(server.url, p);
     await a.req({ op: 'rest', ms: 400 });
     const slow = a.req({ op: 'get', sym: 'X' }); // A takes the lease and calls REST (400 ms)
-    await sleep(100);
+    await waitUntil("A's REST call for X", () => a.restCalls.get('X') === 1, [[a.events, 'rest']]);
     await b.req({ op: 'invalidate', sym: 'X' }); // the epoch moves while A's REST call is in flight
-    await sleep(20);
+    // B's invalidation is fire-and-forget: its notice shows the epoch has moved in Redis
+    await waitUntil('the invalidation notice for X', () => obs.events.some((e) => e.type === 'invalidated' && e.symbol === 'X'), [obs.on]);
     const got = await c.req({ op: 'get', sym: 'X' }); // after the invalidation, in a third process
     const aGot = await slow;
     expect(aGot.id.startsWith(`${a.pid}-`)).toBe(true); // A's own waiting caller still gets A's result
@@ -106,8 +144,9 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     expect(got.id.startsWith(`${c.pid}-`)).toBe(true);
     const aStats = (await a.req({ op: 'stats' })).stats.shared;
     expect(aStats.writesRefused).toBe(1);
-    // A dropped its own copy (its write was refused) and now reads C's book from L2
-    await sleep(50);
+    // A dropped its own copy (its write was refused) and now reads C's book from L2 (once C's write is there)
+    await waitUntil("C's written notice for X", () => obs.events.some((e) => e.type === 'written' && e.symbol === 'X'), [obs.on]);
+    await obs.close();
     const again = await a.req({ op: 'get', sym: 'X' });
     expect(again.id.startsWith(`${c.pid}-`)).toBe(true);
     expect(again.status).toBe('fresh');
@@ -121,7 +160,7 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     await a.req({ op: 'rest', ms: 60_000 });
     void a.req({ op: 'get', sym: 'K' });
     // wait until A holds the lease and hangs in its REST call
-    for (let i = 0; i < 100 && (await a.req({ op: 'stats' })).rest.K !== 1; i++) await sleep(20);
+    await waitUntil("A's REST call for K", () => a.restCalls.get('K') === 1, [[a.events, 'rest']]);
     await a.stop(); // SIGKILL
     const t0 = Date.now();
     const got = await b.req({ op: 'get', sym: 'K' });
@@ -139,19 +178,20 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     // command timeout 250 ms: the machine running the suite may be loaded; the point here is the outage.
     const cfg = { ttl_ms: 100, max_stale_ms: 400, refresh_timeout_ms: 200, shared: { command_timeout_ms: 250 } };
     const ws = await Promise.all([0, 1, 2].map(() => start(p, cfg)));
+    const obs = await observe(server.url, p);
     const loops = Promise.all(ws.map((w) => w.req({ op: 'loop', syms: ['R1', 'R2', 'R3'], everyMs: 5, forMs: 6000 })));
-    await sleep(1000);
+    // the fleet is using L2: a book of every symbol has been written (after a TTL period, so that L2 hits follow)
+    await waitUntil('a written notice for R1, R2 and R3', () => ['R1', 'R2', 'R3'].every((s) => obs.events.filter((e) => e.type === 'written' && e.symbol === s).length >= 2), [obs.on]);
+    await obs.close();
     const before = await Promise.all(ws.map((w) => w.req({ op: 'stats' })));
     await server.stop(true); // kill -9
-    await sleep(1000);
+    // the outage lasts until every process has noticed it and fallen back to L1-only
+    await Promise.all(ws.map((w) => logged(w, 'falling back to L1-only')));
     await server.start(); // same port, empty (no persistence)
+    // back in use: every process' breaker closes (its log line), then the loops end
+    await Promise.all(ws.map((w) => logged(w, 'shared tier back in use')));
     const results = await loops;
-    // back in use: wait (bounded) for every process' breaker to close
-    let after = await Promise.all(ws.map((w) => w.req({ op: 'stats' })));
-    for (let i = 0; i < 50 && after.some((x) => x.stats.shared.fallback !== 0); i++) {
-      await sleep(100);
-      after = await Promise.all(ws.map((w) => w.req({ op: 'stats' })));
-    }
+    const after = await Promise.all(ws.map((w) => w.req({ op: 'stats' })));
     for (const r of results) {
       expect(r.errors, r.lastError).toBe(0);
       expect(r.maxAgeMs).toBeLessThanOrEqual(400);
