@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { VirtualClock } from '../../../src/core/clock.js';
 import { SharedTier, type SharedListener } from '../../../src/cache/shared/tier.js';
 import { SimServer, NO_FAULTS, type SimFaults } from '../../../src/cache/shared/sim-store.js';
-import { SHARED_METRIC_NAMES } from '../../../src/cache/shared/metrics.js';
+import { SHARED_METRIC_NAMES, SharedMetrics } from '../../../src/cache/shared/metrics.js';
 import type { SharedCodec, SharedStore, StoreEvent, StoreRead } from '../../../src/cache/shared/types.js';
 import { jsonCodec } from './sim-fleet.js';
 import { flush, track, type Book } from '../helpers.js';
@@ -518,5 +518,31 @@ describe('SharedTier metrics', () => {
     expect(rtt.values.find((v) => (v as { metricName?: string }).metricName === `${SHARED_METRIC_NAMES.rtt}_count`)?.value).toBe(2);
     await b.close();
     expect(await value(registry, SHARED_METRIC_NAMES.l2Hits)).toBe(1);
+  });
+
+  it('errors and the fallback gauge: a tier whose store fails counts its errors and shows 1 while open', async () => {
+    const registry = new Registry();
+    const clock = new VirtualClock();
+    const server = new SimServer(clock, { outages: [{ at_ms: 10, for_ms: 100, mode: 'down', restart: false }], slow: [] });
+    const a = simRig({ clock, server, origin: 'a', registry }).tier;
+    simRig({ clock, server, origin: 'b', registry });
+    await clock.advance(9.8);
+    void a.read('S'); // reaches the store at 10.3, during the outage: lost
+    await clock.advance(1);
+    expect(a.stats()).toMatchObject({ errors: 1, fallback: 1 });
+    expect(await value(registry, SHARED_METRIC_NAMES.errors)).toBe(1);
+    expect(await value(registry, SHARED_METRIC_NAMES.fallback)).toBe(2); // b lost its connection too
+    await clock.advance(200);
+    expect(await value(registry, SHARED_METRIC_NAMES.fallback)).toBe(0);
+  });
+
+  it('a second SharedMetrics on the same registry replaces the series (no "already registered" error)', async () => {
+    const registry = new Registry();
+    const first = new SharedMetrics(registry);
+    const other = simRig().tier; // its stats (all zero) with l2Hits set below
+    first.add({ stats: () => ({ ...other.stats(), l2Hits: 5 }) });
+    const second = new SharedMetrics(registry);
+    second.add({ stats: () => ({ ...other.stats(), l2Hits: 2 }) });
+    expect(await value(registry, SHARED_METRIC_NAMES.l2Hits)).toBe(2);
   });
 });
