@@ -164,6 +164,11 @@ shadow: { duration: 3s, window: 1s, worst_examples: 4, compare_depth: 10 }
     expect(again.code, again.err).toBe(0);
     expect(again.err).not.toMatch(/not merged/);
     const m2 = readResults(join(dir, 'merged'));
+    // Its report has the shadow sections too, and so has a re-render with mdcache report.
+    expect(readFileSync(join(dir, 'merged', 'report.md'), 'utf8')).toMatch(/Shadow: candidate vs control/);
+    const rerender = await start(['report', join(dir, 'merged', 'results.json'), '--out', join(dir, 'rerendered', 'report.md')], ROOT, children).exited;
+    expect(rerender.code, rerender.err).toBe(0);
+    expect(readFileSync(join(dir, 'rerendered', 'report.md'), 'utf8')).toMatch(/Shadow: candidate vs control/);
     expect(m2.shadow).toEqual(merged.shadow);
     expect(m2.scheduler_lateness_ms).toEqual(merged.scheduler_lateness_ms);
     // (A plain merge sums no shared-tier counts — their round trips are percentiles only; the fleet parent does.)
