@@ -28,6 +28,7 @@ export type {
 export { RealClock, VirtualClock } from './core/clock.js';
 export { CoarseClock } from './cache/index.js';
 export type { Clock, TimerHandle } from './core/clock.js';
+export type { AbortLike } from './core/abort.js';
 
 // Config helpers
 export { MD_CACHE_DEFAULTS, mdCacheConfig } from './config/md-cache.js';

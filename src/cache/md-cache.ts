@@ -24,6 +24,7 @@
  * Nothing here reads the host's clock or timers: all time comes from the injected Clock.
  */
 import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
+import type { AbortLike } from '../core/abort.js';
 import { CoarseClock } from './coarse-clock.js';
 import { CacheClosedError, ConfigError, RefreshError, RetryAfterError, TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
@@ -71,11 +72,16 @@ interface Waiter<V> {
 type Reason = unknown | (() => unknown);
 const reasonOf = (r: Reason): unknown => (typeof r === 'function' ? (r as () => unknown)() : r);
 
-/** An abort signal created only when something reads it (created already aborted when read after an abort). */
-class LazyAbort {
+/**
+ * Abortable without an AbortController: `aborted`, `reason` and abort listeners are plain fields (the AbortLike
+ * subset of AbortSignal); a real AbortSignal is created only when something reads `signal` (created already
+ * aborted when read after an abort).
+ */
+class LazyAbort implements AbortLike {
   aborted = false;
   reason: unknown = undefined;
   private ac: AbortController | undefined = undefined;
+  private listeners: (() => void)[] | undefined = undefined;
   get signal(): AbortSignal {
     if (this.ac === undefined) {
       this.ac = new AbortController();
@@ -83,13 +89,30 @@ class LazyAbort {
     }
     return this.ac.signal;
   }
-  /** Whether anything has read `signal` (and so would observe an abort). */
+  /** As AbortSignal's: `fn` runs once, on abort (never for an abort that already happened). */
+  addEventListener(_type: 'abort', fn: () => void): void {
+    if (this.aborted) return;
+    if (this.listeners === undefined) this.listeners = [fn];
+    else this.listeners.push(fn);
+  }
+  removeEventListener(_type: 'abort', fn: () => void): void {
+    const ls = this.listeners;
+    if (ls === undefined) return;
+    const i = ls.indexOf(fn);
+    if (i >= 0) ls.splice(i, 1);
+  }
+  /** Whether anything has read `signal` or listens (and so would observe an abort). */
   protected get hasSignal(): boolean {
-    return this.ac !== undefined;
+    return this.ac !== undefined || (this.listeners !== undefined && this.listeners.length > 0);
   }
   protected fire(reason: unknown): void {
     this.aborted = true;
     this.reason = reason;
+    const ls = this.listeners;
+    if (ls !== undefined) {
+      this.listeners = undefined;
+      for (const fn of ls) fn();
+    }
     this.ac?.abort(reason);
   }
 }
@@ -562,7 +585,7 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
           return this.attempt(e.symbol, load.depth, runner);
         };
         if (this.shared === undefined) value = await rest();
-        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.time, e.symbol, load.depth, () => this.l2MaxAge(load), runner.signal, rest));
+        else ({ value, fetchedAt: l2At } = await refreshThroughL2(this.shared, this.time, e.symbol, load.depth, () => this.l2MaxAge(load), runner, rest));
       } catch (err) {
         if (load.done || runner.aborted) return; // lost a hedge race, preempted or invalidated
         load.lastError = err;

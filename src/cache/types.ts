@@ -1,4 +1,5 @@
 /** Public shapes of the cache engine. The engine is generic in the value it holds. */
+import type { AbortLike } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
 import type { Registry } from 'prom-client';
 import type { SharedTier } from './shared/tier.js';
@@ -19,9 +20,14 @@ export interface GetOptions {
   maxAgeMs?: number;
 }
 
-export interface RefreshContext {
+/**
+ * What a refresh call is given. The context is itself abort-like (`aborted`, `reason`, abort listeners: the
+ * AbortLike subset of AbortSignal): pass it where an AbortLike is accepted (Clock.sleep, the simulator's and the
+ * live REST sources) and no AbortController is created; reading `signal` creates a real AbortSignal (for fetch).
+ */
+export interface RefreshContext extends AbortLike {
   depth: number;
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
 }
 
 export type RefreshFn<V> = (symbol: string, ctx: RefreshContext) => Promise<V>;

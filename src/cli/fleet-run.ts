@@ -33,8 +33,6 @@ export interface LiveFleetOptions {
   report?: RunOutputOptions['report'] | ((merged: Results) => RunOutputOptions['report']);
   /** Worker stderr lines passed on (e.g. their /metrics URLs). */
   relay?: RegExp;
-  /** Adds command-specific blocks to the merged results (e.g. shadow) before the gates are evaluated. */
-  complete?: (merged: Results, workers: readonly Results[]) => void;
   extraSummary?: (merged: Results) => string | undefined;
 }
 
@@ -57,10 +55,6 @@ export async function runLiveFleet(o: LiveFleetOptions): Promise<void> {
   });
   results.run.wall_ms = Math.round(ran.wallMs);
   if (ran.interrupted) results.run.interrupted = true;
-  o.complete?.(
-    results,
-    workers.map((w) => w.results),
-  );
   if (o.gates !== null) {
     const ev = evaluateGates(results, o.gates ?? o.bench.gates ?? defaultGatesFor(results));
     results.gates = ev.gates;

@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
+import type { AbortLike } from './abort.js';
 
 export interface TimerHandle {
   readonly __timer: true;
@@ -15,10 +16,10 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(h: TimerHandle | undefined): void;
   /** Resolves after `ms`; rejects with an AbortError when `signal` aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: AbortLike): Promise<void>;
 }
 
-export function abortError(signal?: AbortSignal): Error {
+export function abortError(signal?: AbortLike): Error {
   const reason = signal?.reason;
   if (reason instanceof Error) return reason;
   const err = new Error(typeof reason === 'string' ? reason : 'The operation was aborted');
@@ -26,7 +27,7 @@ export function abortError(signal?: AbortSignal): Error {
   return err;
 }
 
-function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+function sleepOn(clock: Clock, ms: number, signal?: AbortLike): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
@@ -56,7 +57,7 @@ export class RealClock implements Clock {
   clearTimeout(h: TimerHandle | undefined): void {
     if (h) globalThis.clearTimeout((h as RealHandle).t);
   }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortLike): Promise<void> {
     return sleepOn(this, ms, signal);
   }
 }
@@ -147,7 +148,7 @@ export class VirtualClock implements Clock {
     this.removeAt(timer.index);
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortLike): Promise<void> {
     // Without a signal the timer resolves the promise itself (no abort closures; same timer, same order).
     if (signal === undefined) return new Promise<void>((resolve) => void this.setTimeout(resolve, ms));
     return sleepOn(this, ms, signal);
@@ -290,7 +291,7 @@ export abstract class WrappedClock implements Clock {
   clearTimeout(h: TimerHandle | undefined): void {
     this.inner.clearTimeout(h);
   }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortLike): Promise<void> {
     return this.inner.sleep(ms, signal);
   }
 }

@@ -3,6 +3,7 @@
  * per path name, so the cached and uncached paths never share draws), errors at a rate, timeouts, and the
  * snapshot taken from the ground truth at response time.
  */
+import type { AbortLike } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
 import { TimeoutError } from '../core/errors.js';
 import { rngStream } from '../core/rng.js';
@@ -67,7 +68,7 @@ export class RateLimitError extends RestError {
 
 export interface SnapshotSource {
   /** Resolves with the top `depth` levels of `symbol`; `book.takenAt` is the local time the response arrived. */
-  fetch(symbol: string, depth: number, signal?: AbortSignal): Promise<OrderBook>;
+  fetch(symbol: string, depth: number, signal?: AbortLike): Promise<OrderBook>;
 }
 
 export interface SimRestStats {
@@ -122,7 +123,7 @@ export function createSimRestSource(opts: SimRestOptions): SimRestSource {
   const weights = rest.weights ?? BINANCE_DEPTH_WEIGHTS;
   return {
     stats: () => ({ ...st }),
-    async fetch(symbol: string, depth: number, signal?: AbortSignal): Promise<OrderBook> {
+    async fetch(symbol: string, depth: number, signal?: AbortLike): Promise<OrderBook> {
       const wait = client.block.remainingMs(clock.now());
       if (wait > 0 && !signal?.aborted) {
         // As BinanceRestSource: nothing is sent while a Retry-After runs (a 418 ban stops every symbol).

@@ -13,6 +13,7 @@
  * symbol draws from its own named rng streams (arrivals, price, levels, one per fault kind), so enabling
  * a fault or adding symbols never shifts another stream's draws.
  */
+import { slabFloat64 } from './f64-slab.js';
 import { Rng, rngStream } from '../core/rng.js';
 import { OrderBook } from './book.js';
 import { parseTickSize, nearestTicks } from './ticks.js';
@@ -289,7 +290,7 @@ class SymState {
     for (let i = 0; i < L && nb < n; i++) if (bq[i]! > 0) nb++;
     for (let i = 0; i < L && na < n; i++) if (aq[i]! > 0) na++;
     // [bidTicks(nb) | bidQty(nb) | askTicks(na) | askQty(na)], best first (OrderBook's layout)
-    const data = new Float64Array(2 * (nb + na));
+    const data = slabFloat64(2 * (nb + na));
     for (let i = 0, k = 0; k < nb; i++) {
       if (bq[i]! > 0) {
         data[k] = this.bidBest - i;

@@ -9,6 +9,7 @@
  *     → MalformedError when it does not conform.
  * `book.takenAt` is the clock time the response body had arrived.
  */
+import { toAbortSignal, type AbortLike } from '../core/abort.js';
 import { abortError, type Clock } from '../core/clock.js';
 import { TimeoutError } from '../core/errors.js';
 import type { OrderBook } from '../market/book.js';
@@ -114,7 +115,8 @@ export class BinanceRestSource implements SnapshotSource {
     return s;
   }
 
-  async fetch(symbol: string, depth: number, signal?: AbortSignal): Promise<OrderBook> {
+  async fetch(symbol: string, depth: number, abort?: AbortLike): Promise<OrderBook> {
+    const signal = toAbortSignal(abort);
     const sym = await this.symbolInfo(symbol, signal);
     const path = `/api/v3/depth?symbol=${encodeURIComponent(symbol)}&limit=${depthLimit(depth)}`;
     const { body } = await this.getJson(path, signal);

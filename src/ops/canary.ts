@@ -179,9 +179,11 @@ async function runSteps(o: CanaryOptions, resolved: ResolvedRun, live: LiveMarke
     return unit === 'process' ? process < counts[step]! : sets[step]!.has(symbol);
   };
   const everything = (step: number): boolean => (unit === 'process' && processes > 1 ? counts[step] === processes : sets[step]!.size === symbols.length);
-  // fleet.shared: the canary processes' caches share one (simulated) L2 tier, as bench's fleet simulation.
-  const sharedSpec = processes > 1 ? cfg.fleet?.shared : undefined;
-  const shared = sharedSpec ? processSharedTier({ clock, processes, spec: sharedSpec, seed, bookTtlMs: bench.mdCache.max_stale_ms, ...(live ? { marketClock: hostClock } : {}) }).tier : undefined;
+  // fleet.shared: the canary processes' caches share one simulated L2 tier — in virtual time, as bench's fleet
+  // simulation (its faults are scheduled on the run's clock; a real-clock run would wait for them).
+  const sharedSpec = processes > 1 && !realClock ? cfg.fleet?.shared : undefined;
+  if (processes > 1 && realClock && cfg.fleet?.shared) notices.push('fleet.shared is a simulated tier, used in virtual time only: this real-clock canary runs each process with its own cache');
+  const shared = sharedSpec ? processSharedTier({ clock, processes, spec: sharedSpec, seed, bookTtlMs: bench.mdCache.max_stale_ms }).tier : undefined;
   const sim = new Simulation({
     ...(shared ? { shared } : {}),
     clock,

@@ -66,23 +66,17 @@ export interface ProcessTierOptions {
   seed: number;
   /** L2 books expire after this long (md_cache.max_stale_ms). */
   bookTtlMs: number;
-  /**
-   * The clock the market stamps its books with when it is not the run's (a live exchange: the host clock); a
-   * book read from L2 is stamped on it too, so its age reads the same as a REST book's.
-   */
-  marketClock?: Clock;
 }
 
-/** The canary processes' shared tier: one simulated server, keys mapped per process (see above). */
+/** The canary processes' shared tier (virtual time): one simulated server, keys mapped per process (see above). */
 export function processSharedTier(o: ProcessTierOptions): { tier: SharedTier<OrderBook>; server: SimServer } {
   const server = new SimServer(o.clock, o.spec.faults);
   const client = server.client(latencySampler(o.spec.latency, rngStream(o.seed, 'canary/shared')));
-  const market = o.marketClock;
   const tier = new SharedTier<OrderBook>({
     store: processKeyedStore(client, o.processes),
     codec: {
       encode: bookCodec.encode,
-      decode: (bytes, key, fetchedAt) => bookCodec.decode(bytes, splitProcessKey(key).symbol, market ? fetchedAt + market.now() - o.clock.now() : fetchedAt),
+      decode: (bytes, key, fetchedAt) => bookCodec.decode(bytes, splitProcessKey(key).symbol, fetchedAt),
     },
     clock: o.clock,
     leaseMs: o.spec.lease_ms,

@@ -2,6 +2,7 @@
  * FetchMDStage: the first stage of a tick. The uncached path calls the REST snapshot source directly; the
  * cached path goes through MDCache. Both return the book and how it was obtained.
  */
+import type { AbortLike } from '../core/abort.js';
 import type { GetStatus } from '../cache/types.js';
 
 export type FetchStatus = GetStatus | 'direct';
@@ -16,7 +17,7 @@ export interface Fetched<B> {
 export type FetchMD<B> = (symbol: string, depth: number) => Promise<Fetched<B>>;
 
 export interface SnapshotSource<B> {
-  fetch(symbol: string, depth: number, signal?: AbortSignal): Promise<B>;
+  fetch(symbol: string, depth: number, signal?: AbortLike): Promise<B>;
 }
 
 export function uncachedFetch<B>(source: SnapshotSource<B>): FetchMD<B> {

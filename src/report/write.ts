@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { renderCharts } from './charts.js';
 import { renderMarkdownReport } from './markdown.js';
 import { evaluationFor } from './model.js';
+import { renderShadowSections } from './shadow.js';
 
 export interface WriteReportOptions {
   /** `null` = gates were not evaluated (`--no-gate`). */
@@ -36,7 +37,9 @@ export function writeReport(outDir: string, results: Results, opts: WriteReportO
     charts.push(f);
   }
   const report = join(dir, opts.reportName ?? 'report.md');
-  writeFileAtomic(report, renderMarkdownReport(results, { evaluation, chartPrefix: './', title: opts.title, extraSections: opts.extraSections }));
+  // A shadow run's divergence sections are part of its report however it is rendered (shadow, merge, report).
+  const extraSections = opts.extraSections ?? (results.shadow ? [renderShadowSections(results.shadow)] : undefined);
+  writeFileAtomic(report, renderMarkdownReport(results, { evaluation, chartPrefix: './', title: opts.title, extraSections }));
   return { report, charts };
 }
 

@@ -133,7 +133,7 @@ async function runOnce(bench: BenchScenario, scenario: Scenario, seed: number, d
           })
         : undefined;
     const jitter = rngStream(seed, `fleet/jitter/p${p}`);
-    const cache = new MDCache<OrderBook>(cfg, { clock, registry: null, refresh: (s, { depth, signal }) => source.fetch(s, depth, signal), shared: tier, random: () => jitter.next() });
+    const cache = new MDCache<OrderBook>(cfg, { clock, registry: null, refresh: (s, ctx) => source.fetch(s, ctx.depth, ctx), shared: tier, random: () => jitter.next() });
     const detach = market.attachInvalidator(cache, cfg);
     return { meter, cache, detach, gets: 0, errors: 0 };
   });

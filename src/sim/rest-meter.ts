@@ -3,6 +3,7 @@
  * `limit` asked for), and the 429/418 responses — per window and in total. `meteredSource` wraps any
  * SnapshotSource (simulated or over the network), so every path of a simulation is counted the same way.
  */
+import type { AbortLike } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
 import { BINANCE_DEPTH_WEIGHTS, depthLimit, requestWeight, type RestWeightStep } from '../market/rest-cost.js';
 import type { SnapshotSource } from '../pipeline/fetch-md.js';
@@ -182,7 +183,7 @@ function statusOf(err: unknown): number | undefined {
  */
 export function meteredSource<B>(source: SnapshotSource<B>, meter: RestMeter, clock: Clock): SnapshotSource<B> {
   return {
-    async fetch(symbol: string, depth: number, signal?: AbortSignal): Promise<B> {
+    async fetch(symbol: string, depth: number, signal?: AbortLike): Promise<B> {
       const t0 = clock.now();
       const limit = depthLimit(depth);
       if (signal?.aborted) return source.fetch(symbol, depth, signal);

@@ -209,7 +209,7 @@ export class Simulation<B> {
         },
         // Only the first arm's cache exports mm_md_* metrics (one registry cannot hold two caches' series).
         registry: i === 0 ? (o.registry ?? null) : null,
-        refresh: (symbol, { depth, signal }) => timed.fetch(symbol, depth, signal),
+        refresh: (symbol, ctx) => timed.fetch(symbol, ctx.depth, ctx), // the context is abort-like: no AbortController
         feed,
         ...(i === 0 && o.shared ? { shared: o.shared } : {}),
       });

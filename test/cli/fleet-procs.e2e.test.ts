@@ -157,10 +157,10 @@ describe.skipIf(!HAVE_REDIS)('bench --source binance --processes N --shared (rea
     // paths): at least all of it (less one request per worker and symbol: a worker's first tick can reach
     // the exchange before this test reads the "running" line), and at most 50 % more. On a quiet machine the
     // two agree exactly (570 = 558 reported + 12 for exchangeInfo and book syncs, measured by hand); on the
-    // loaded 2-core host (load average 16) the exchange saw 10–25 % more than the workers reported: each
-    // worker counted fewer uncached REST requests than its uncached ticks (e.g. 43 for 58 ticks, no errors)
-    // while a one-process live bench at the same time counted 58 for 58 — an open accounting gap under
-    // overload (see README), not yet explained.
+    // loaded 2-core host (load average 16) the exchange once saw 10–25 % more than the workers reported:
+    // requests of ticks started late, after the run's end, were not metered. Fixed (RestMeter.end) and
+    // re-measured under overload: exactly 20 more at the exchange than reported with 4 workers × 4 symbols
+    // (their exchangeInfo and initial book syncs; see README). The wider bound stays for loaded CI hosts.
     const reported = merged.paths.uncached.rest!.requests + merged.paths.cached.rest!.requests;
     expect(atExchange, JSON.stringify({ atExchange, reported })).toBeGreaterThanOrEqual(reported - N * SYMBOLS.length);
     expect(atExchange, JSON.stringify({ atExchange, reported })).toBeLessThanOrEqual(1.5 * reported + N * SYMBOLS.length);

@@ -16,7 +16,7 @@ describe('the CLI imports commands lazily (built CLI)', () => {
         process.stdout.write = () => true;
         await main(['node', 'mdcache', flag]);
         process.stdout.write = write;
-        await new Promise((r) => setTimeout(r, 20));
+        await loadsArrived();
         seen[flag] = urls.filter((u) => u.includes('/dist/') || u.includes('node_modules')).map((u) => u.replace(/.*\\/(dist|node_modules)\\//, '$1/'));
       }
       console.log(JSON.stringify(seen));

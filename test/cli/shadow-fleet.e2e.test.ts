@@ -6,7 +6,8 @@
  *   merged shadow block is exact: counts are the workers' sums and the percentiles are those of the summed
  *   histograms (rebuilt here from the workers' .hlog files), as is the scheduler lateness;
  * - `mdcache merge` of the workers' folders gives the same shadow block and lateness as the parent's merge;
- * - no worker process is left behind;
+ * - no worker process is left behind; SIGINT to the parent is forwarded, the workers write what they shadowed
+ *   and the merged run (its shadow block included) is marked interrupted (exit 1: gated);
  * - bad input (--processes 0, --processes or --shared without a binance source, an unreachable Redis) is one
  *   line and exit 2, before any worker starts.
  *
@@ -163,6 +164,11 @@ shadow: { duration: 3s, window: 1s, worst_examples: 4, compare_depth: 10 }
     expect(again.code, again.err).toBe(0);
     expect(again.err).not.toMatch(/not merged/);
     const m2 = readResults(join(dir, 'merged'));
+    // Its report has the shadow sections too, and so has a re-render with mdcache report.
+    expect(readFileSync(join(dir, 'merged', 'report.md'), 'utf8')).toMatch(/Shadow: candidate vs control/);
+    const rerender = await start(['report', join(dir, 'merged', 'results.json'), '--out', join(dir, 'rerendered', 'report.md')], ROOT, children).exited;
+    expect(rerender.code, rerender.err).toBe(0);
+    expect(readFileSync(join(dir, 'rerendered', 'report.md'), 'utf8')).toMatch(/Shadow: candidate vs control/);
     expect(m2.shadow).toEqual(merged.shadow);
     expect(m2.scheduler_lateness_ms).toEqual(merged.scheduler_lateness_ms);
     // (A plain merge sums no shared-tier counts — their round trips are percentiles only; the fleet parent does.)
@@ -178,6 +184,27 @@ shadow: { duration: 3s, window: 1s, worst_examples: 4, compare_depth: 10 }
     expect(st.max).toBeLessThan(2000);
     expect(s.candidate_staleness_ms.max).toBeLessThan(2000);
   }, 90_000);
+
+  it('SIGINT to the parent: the workers write what they shadowed, the merged run (shadow block included) is marked interrupted and exits 1; no orphans', async () => {
+    const out = join(dir, 'interrupted');
+    // gated (no --no-gate): an interrupted shadow never passes
+    const r = start(['shadow', '--config', prodFile, '--no-progress', '--no-metrics', '--out', out, '--duration', '60s', '--processes', '2', '--shared', redis.url], ROOT, children);
+    const m = await waitForOutput(r, /worker processes \(pids ([\d, ]+)\)/);
+    const pids = m[1]!.split(',').map((s) => Number(s.trim()));
+    await waitForOutput(r, /all 2 workers connected; running/);
+    r.child.kill('SIGINT');
+    const done = await r.exited;
+    expect(done.code, done.err).toBe(1);
+    expect(done.err).toMatch(/SIGINT: stopping the 2 workers/);
+    expect(done.err).toMatch(/interrupted after .* of 1m; the results cover what ran and are not a pass/);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    const merged = readResults(out);
+    expect(merged.run.interrupted).toBe(true);
+    expect(merged.duration_ms).toBeLessThan(60_000);
+    const workers = [0, 1].map((i) => readResults(join(out, `proc-${i}`)));
+    expect(merged.shadow!.compared).toBe(workers[0]!.shadow!.compared + workers[1]!.shadow!.compared);
+    expect(merged.fleet!.processes).toBe(2);
+  }, 60_000);
 
   it('bad input is one line and exit 2, before any worker starts', async () => {
     const synthetic = join(dir, 'synthetic.yaml');

@@ -20,7 +20,7 @@ ${LOAD_PROBE}
   import { createRequire } from 'node:module';
   const req = createRequire(import.meta.url);
   const loaded = async () => {
-    await new Promise((r) => setTimeout(r, 20)); // let the hook thread's messages arrive
+    await loadsArrived(); // every URL the hooks thread has posted so far is in
     const all = [...urls, ...Object.keys(req.cache)].filter((u) => u.includes('node_modules'));
     return [...new Set(all.map((u) => u.replace(/\\\\/g, '/').replace(/.*node_modules\\//, '').split('/')[0]))].sort();
   };

@@ -12,7 +12,8 @@ import { startExchange, type Exchange } from '../../src/exchange/server.js';
 import { parseReplay } from '../../src/market/jsonl.js';
 import { recordMarket, type RecordSummary } from '../../src/net/record.js';
 import { ensureBuilt, start, waitForOutput } from '../helpers/cli.js';
-import { getJson, norm, scenario, truthAt, wire } from './helpers.js';
+import { feedOf, getJson, norm, scenario, truthAt, wire } from './helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const FAULTS = {
   seq_gap: { rate_hz: 1.5, events: 2 },
@@ -103,7 +104,9 @@ describe('mdcache record (CLI) → bench --source replay / shadow', () => {
   it('SIGINT stops a recording early and writes a well-formed file of what was recorded; exit 0', async () => {
     const run = start(['record', '--rest-url', exchange.restUrl, '--ws-url', exchange.wsUrl, '--symbols', 'BTCUSDT', '--duration', '10m', '--out', 'int.jsonl', '--no-progress'], dir);
     await waitForOutput(run, /mdcache record: BTCUSDT/, { timeoutMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 1500)); // let it record something (real time is what is recorded)
+    // let it record something: the exchange has sent 10 more frames (awaited on its generator's messages)
+    const m0 = exchange.stats().ws.messages;
+    await waitUntil('10 frames sent to the recorder', () => exchange.stats().ws.messages - m0 >= 10, [feedOf(exchange)], 20_000);
     run.child.kill('SIGINT');
     const r = await run.exited;
     expect(r.code, r.err).toBe(0);

@@ -6,7 +6,8 @@ import { startExchange, type ExchangeOptions } from '../../src/exchange/server.j
 import { BinanceRestSource, depthLimit, parseRetryAfter } from '../../src/net/rest-source.js';
 import { MalformedError, NetworkError, RateLimitError, RestError } from '../../src/net/errors.js';
 import { parseDepthEvent, parseExchangeInfo, parseWsMessage } from '../../src/net/validate.js';
-import { scenario, truthAt, wire, norm } from './helpers.js';
+import { feedOf, scenario, truthAt, wire, norm } from './helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -85,8 +86,11 @@ describe('BinanceRestSource', () => {
     expect(performance.now() - t0).toBeLessThan(450);
     const ac = new AbortController();
     const slow = new BinanceRestSource({ baseUrl: ex.restUrl, clock: new RealClock(), timeoutMs: 5000 });
+    const r0 = ex.stats().rest.requests;
     const p = slow.fetch('BTCUSDT', 10, ac.signal);
-    setTimeout(() => ac.abort(), 50);
+    // abort while the depth request is in flight: once the exchange has received it (after exchangeInfo)
+    await waitUntil('the depth request to reach the exchange', () => ex.stats().rest.requests >= r0 + 2, [feedOf(ex)]);
+    ac.abort();
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     expect(slow.stats().aborted).toBe(1);
     const port = Number(new URL(ex.restUrl).port);

@@ -1,7 +1,7 @@
 /**
  * End to end over loopback: the exchange (in-process, real sockets) under each fault, the WsBook and the
  * REST source against it, and the local book compared with the exchange's ground truth at the same
- * update id after every resync and periodically.
+ * update id after every resync and every applied diff (sampled on the book's own events, not on a timer).
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import { RealClock } from '../../src/core/clock.js';
@@ -11,7 +11,7 @@ import { WsBook, type WsBookEvent, type WsBookOptions } from '../../src/net/ws-b
 import { MDCacheInvalidator, bookBest } from '../../src/market/invalidator.js';
 import { driveInvalidator } from '../../src/net/live-market.js';
 import type { OrderBook } from '../../src/market/book.js';
-import { eventsOf, scenario, waitFor, compareWithTruth, getJson } from './helpers.js';
+import { eventsOf, feedOf, scenario, waitFor, compareWithTruth, getJson } from './helpers.js';
 
 const SYMBOLS = ['BTCUSDT', 'SOLUSDT'];
 const open: Array<{ close(): Promise<void> }> = [];
@@ -28,9 +28,9 @@ interface Run {
 }
 
 /**
- * Starts an exchange and a WsBook, runs for `ms` of real time comparing the local books with the truth
- * after every 'synced' event and every 50 ms, then waits until every symbol is synced again and compares
- * a last time.
+ * Starts an exchange and a WsBook, runs for `ms` of the exchange's market time (awaited on its generator's
+ * messages) comparing the local books with the truth after every 'synced' and every 'diff' event, then waits
+ * until every symbol is synced again and compares a last time.
  */
 async function run(ex: Partial<ExchangeOptions> & Pick<ExchangeOptions, 'scenario'>, ms: number, wsOpts: Partial<WsBookOptions> = {}, restTimeoutMs = 1000): Promise<Run> {
   const clock = new RealClock();
@@ -63,14 +63,13 @@ async function run(ex: Partial<ExchangeOptions> & Pick<ExchangeOptions, 'scenari
   ws.onEvent((e) => {
     events.push(e);
     if (e.type === 'synced') check(e.symbol);
+    // after the frame is fully handled: a diff that crossed the book is followed (synchronously) by its discard
+    else if (e.type === 'diff') queueMicrotask(() => check(e.symbol));
   });
   ws.start();
   await ws.ready(10_000);
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    for (const s of SYMBOLS) check(s);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const t0 = exchange.time();
+  await waitFor(() => exchange.time() - t0 >= ms, `${ms} ms of the exchange's market`, [feedOf(exchange)], ms + 10_000);
   await waitFor(() => SYMBOLS.every((s) => ws.isSynced(s)), 'all symbols synced at the end', [eventsOf(ws)], 10_000);
   for (const s of SYMBOLS) check(s);
   done = true;

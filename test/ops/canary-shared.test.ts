@@ -52,6 +52,14 @@ describe('canary by process with fleet.shared', () => {
     const one = await runCanary({ config: parseProdConfig({ ...BASE, canary: { ...BASE.canary, unit: 'symbol' }, fleet: { processes: 1, shared: {} } }), run: RUN });
     expect(one.shared).toBeUndefined();
   }, 60_000);
+
+  it('a real-clock canary does not use the simulated tier and says so', async () => {
+    const ac = new AbortController();
+    ac.abort(); // the notices are settled before the first step; nothing needs to run
+    const c = await runCanary({ config: parseProdConfig({ ...BASE, fleet: { processes: 4, shared: {} } }), realtime: true, signal: ac.signal, run: RUN });
+    expect(c.shared).toBeUndefined();
+    expect(c.notices).toContain('fleet.shared is a simulated tier, used in virtual time only: this real-clock canary runs each process with its own cache');
+  });
 });
 
 describe('processKeyedStore', () => {

@@ -5,7 +5,7 @@
  */
 import type { MDCache as RealMDCache } from '../../src/cache/md-cache.js';
 import type { MdCacheConfig } from '../../src/config/md-cache.js';
-import type { CacheStats, GetOptions, GetResult, MDCacheDeps } from '../../src/cache/types.js';
+import type { CacheStats, GetOptions, GetResult, MDCacheDeps, RefreshContext } from '../../src/cache/types.js';
 
 export type Breakage = 'none' | 'no-single-flight' | 'slow-refresh' | 'no-stale-while-refresh';
 export const BREAKAGES: readonly Exclude<Breakage, 'none'>[] = ['no-single-flight', 'slow-refresh', 'no-stale-while-refresh'];
@@ -47,7 +47,7 @@ export function brokenCacheClass(Base: Ctor, breakage: () => Breakage): Ctor {
       if (this.mode === 'no-single-flight') {
         // Bug: every get starts its own refresh instead of joining the one in flight (or none, when fresh).
         this.extraRefreshes++;
-        this.refreshOf(symbol, { depth: opts?.depth ?? this.maxDepthOf, signal: new AbortController().signal }).catch(() => undefined);
+        this.refreshOf(symbol, contextOf(opts?.depth ?? this.maxDepthOf, new AbortController().signal)).catch(() => undefined);
       }
       return result;
     }
@@ -58,4 +58,20 @@ export function brokenCacheClass(Base: Ctor, breakage: () => Breakage): Ctor {
     }
   }
   return BrokenMDCache as unknown as Ctor;
+}
+
+/** A RefreshContext over a real AbortSignal (what a wrapper calling a RefreshFn itself passes). */
+function contextOf(depth: number, signal: AbortSignal): RefreshContext {
+  return {
+    depth,
+    signal,
+    get aborted() {
+      return signal.aborted;
+    },
+    get reason() {
+      return signal.reason as unknown;
+    },
+    addEventListener: (type, fn, options) => signal.addEventListener(type, fn, options),
+    removeEventListener: (type, fn) => signal.removeEventListener(type, fn),
+  };
 }

@@ -12,6 +12,7 @@
  * The store being unavailable at any step means: refresh on our own (L1-only). Nothing here throws a store
  * error; only `refresh`'s own error (or the abort) reaches the cache's retry loop.
  */
+import type { AbortLike } from '../../core/abort.js';
 import { abortError, type Clock } from '../../core/clock.js';
 import type { SharedTier } from './tier.js';
 
@@ -30,7 +31,7 @@ export async function refreshThroughL2<V>(
   depth: number,
   /** How old an L2 book may be (ttl_ms, or less when a waiting caller asked for a younger book). */
   maxAgeMs: () => number,
-  signal: AbortSignal,
+  signal: AbortLike,
   refresh: () => Promise<V>,
 ): Promise<L2Result<V>> {
   if (tier.down) return { value: await refresh() };

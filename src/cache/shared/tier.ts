@@ -16,6 +16,7 @@
  * trip); a writer adds its last measured round trip to the age it sends, which covers the write's one-way
  * delay. Books are therefore never younger in L2 than they really are.
  */
+import type { AbortLike } from '../../core/abort.js';
 import type { Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { createHistogram, recordScaled, round3, type Histogram } from '../../metrics/hdr.js';
@@ -195,7 +196,7 @@ export class SharedTier<V> {
    * Resolves when a `written` notice for `symbol` arrives, after `ms`, or when `signal` aborts, whichever is
    * first (never rejects; the caller re-reads L2).
    */
-  waitWritten(symbol: string, ms: number, signal?: AbortSignal): Promise<void> {
+  waitWritten(symbol: string, ms: number, signal?: AbortLike): Promise<void> {
     return new Promise<void>((resolve) => {
       let set = this.waiting.get(symbol);
       if (set === undefined) this.waiting.set(symbol, (set = new Set()));
