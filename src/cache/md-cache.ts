@@ -538,12 +538,12 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
    * Starts a runner for `load` if the symbol has a free slot. A load's first runner may preempt a retired
    * (pre-invalidation) load: that load is aborted and its waiters move to `load`.
    */
-  private startRunner(load: Load<V>, primary: boolean): boolean {
+  private startRunner(load: Load<V>, primary: boolean): void {
     const e = load.entry;
     // Hedges share the load's attempt budget: max_attempts bounds the refresh calls of a load in all.
-    if (!primary && (load.started >= this.limit || load.attempts >= this.maxAttempts)) return false;
+    if (!primary && load.attempts >= this.maxAttempts) return;
     while (this.runnersOf(e) >= this.limit) {
-      if (!primary || !e.retired || e.retired.length === 0) return false;
+      if (!primary || !e.retired || e.retired.length === 0) return;
       const old = e.retired.shift()!;
       if (e.retired.length === 0) e.retired = undefined;
       this.finishLoad(old, () => new Error(`refresh of ${e.symbol} preempted by a newer one`));
@@ -554,13 +554,14 @@ export class MDCache<V> implements Invalidatable<V>, MetricsSource {
     load.started++;
     load.runners.push(runner);
     this.run(load, runner).catch((err: unknown) => this.failLoad(load, err));
+    // At most one hedge timer per load, armed while it has started fewer than max_inflight_refresh runners;
+    // finishLoad and invalidateEntry clear it, so it only fires for the symbol's current, unfinished load.
     if (this.hedgeAfter > 0 && load.started < this.limit && load.hedgeTimer === undefined) {
       load.hedgeTimer = this.clock.setTimeout(() => {
         load.hedgeTimer = undefined;
-        if (!load.done && load.entry.load === load && load.attempts < this.maxAttempts) this.startRunner(load, false);
+        this.startRunner(load, false);
       }, this.hedgeAfter);
     }
-    return true;
   }
 
   private async run(load: Load<V>, runner: Runner): Promise<void> {
