@@ -152,6 +152,7 @@ describe('ws_book edges', () => {
     cache.close();
     await flush();
     expect(w.error).toBeInstanceOf(RefreshError);
+    expect((w.error as Error).message).toMatch(/cache closed$/);
     expect(feed.subs.get('A')!.closed).toBe(true);
     expect(cache.stats('A')).toMatchObject({ gets: 1, misses: 1 });
   });
