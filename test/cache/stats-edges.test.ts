@@ -101,3 +101,19 @@ describe('eviction of ws_book symbols', () => {
     expect(a.value?.status).toBe('miss');
   });
 });
+
+describe('LRU past the growth of its link arrays', () => {
+  it('the 17th symbol (the first beyond the initial 16 link slots) keeps its place in the LRU order', async () => {
+    const { clock, cache } = setup({ max_symbols: 20, ttl_ms: 1000 });
+    for (let k = 0; k < 20; k++) void cache.get(`S${k}`);
+    await clock.advance(20);
+    await cache.get('S16'); // most recent now
+    void cache.get('N0'); // evicts S0
+    void cache.get('N1'); // evicts S1
+    expect(cache.peek('S0')).toBeUndefined();
+    expect(cache.peek('S1')).toBeUndefined();
+    for (const k of [2, 15, 16, 17, 19]) expect(cache.peek(`S${k}`)).toBeDefined();
+    expect(cache.stats().evictions).toBe(2);
+  });
+});
+
