@@ -10,6 +10,7 @@
  *        [--symbols N] [--jobs N] [--rounds 3]
  *   e.g. npm run bench:sim -- --scenario many-symbols --symbols 1000 --jobs 2 --rounds 1
  */
+import { getHeapStatistics } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import { availableParallelism, loadavg, cpus } from 'node:os';
 import { VirtualClock } from '../dist/index.js';
@@ -40,10 +41,10 @@ for (let r = 0; r < rounds; r++) {
     jobs,
     gates: null,
     run: { id: 'bench', command: 'bench', version: '', host: '' },
-    onProgress: () => (heap = Math.max(heap, process.memoryUsage().heapUsed)),
+    onProgress: () => (heap = Math.max(heap, getHeapStatistics().used_heap_size)),
   });
   const wallMs = performance.now() - t0;
-  heap = Math.max(heap, process.memoryUsage().heapUsed);
+  heap = Math.max(heap, getHeapStatistics().used_heap_size);
   const ticks = results.paths.uncached.ticks + results.paths.cached.ticks;
   runs.push({
     wallMs,

@@ -7,6 +7,7 @@
  * without an import cycle.
  */
 import { availableParallelism } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -91,7 +92,7 @@ export async function runPool<K extends TaskKind>(tasks: readonly PoolTask<K>[],
   let done = 0;
   if (jobs === 1) {
     const sample = (): void => {
-      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+      peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
     };
     for (let i = 0; i < tasks.length; i++) {
       if (o.signal?.aborted) break;

@@ -1,4 +1,5 @@
 /** The worker_threads entry of the pool (src/sim/pool.ts): runs named tasks and replies with their outputs. */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { runTask, type TaskKind } from './tasks.js';
 import { RealClock } from '../core/clock.js';
@@ -22,7 +23,7 @@ parentPort?.on('message', (m: Message) => {
   // Called with the simulated time at every step (at most one simulated second apart) of a shard: the stop
   // time is checked at every step; progress goes to the pool at most every PROGRESS_EVERY_MS of wall time.
   const sample = (simMs?: number): void => {
-    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
     if (simMs === undefined) return;
     if (simMs >= run.stopAt) run.ac.abort();
     const now = wall.now();
