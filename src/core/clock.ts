@@ -3,7 +3,6 @@
  * VirtualClock is a discrete-event clock for simulation and tests; RealClock drives live runs.
  */
 import { performance } from 'node:perf_hooks';
-import { MessageChannel } from 'node:worker_threads';
 import type { AbortLike } from './abort.js';
 
 export interface TimerHandle {
@@ -70,34 +69,15 @@ interface VirtualTimer extends TimerHandle {
 }
 
 /**
- * Lets promise continuations (microtasks and chained then()s) run before the next timer fires: resolves from
- * a macrotask, and every microtask drains before any macrotask runs. A MessageChannel round trip is such a
- * macrotask and costs ~1 µs against ~3 µs for setImmediate (Node drains a port's queue without a full
- * event-loop turn, yielding to I/O and signals every ~1000 messages).
+ * Lets promise continuations (microtasks and chained then()s) run before the next timer fires, and the host
+ * serve I/O, signals, host timers and port messages: a full event-loop turn (setImmediate runs after the poll
+ * phase; every microtask drains before it). Not a MessageChannel round trip, though it is cheaper (~1 µs
+ * against ~3 µs): Node drains a port's queue without a full event-loop turn, up to ~1000 messages, so a run
+ * taking one such yield per simulated second went ~1000 simulated seconds without reading a pool worker's stop
+ * request. Taken at the start of every advance and every YIELD_EVERY timers within one.
  */
-let port: { post(): Promise<void> } | undefined;
 function settle(): Promise<void> {
-  port ??= settlePort();
-  return port.post();
-}
-
-function settlePort(): { post(): Promise<void> } {
-  const { port1, port2 } = new MessageChannel();
-  const waiting: (() => void)[] = [];
-  // Referenced only while a settle is pending: that keeps the process alive for it, and never otherwise.
-  port2.on('message', () => {
-    waiting.shift()?.();
-    if (waiting.length === 0) port2.unref();
-  });
-  port2.unref();
-  return {
-    post: () =>
-      new Promise<void>((resolve) => {
-        if (waiting.length === 0) port2.ref();
-        waiting.push(resolve);
-        port1.postMessage(null);
-      }),
-  };
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -105,8 +85,8 @@ function settlePort(): { post(): Promise<void> } {
  * microtask runs only once the microtask queue is empty (Node runs the tick queue, then drains every
  * microtask — including those queued while draining — and only then looks at the tick queue again), so the
  * promise it resolves lets the loop go on after all the promise work the previous timer started. Every
- * `YIELD_EVERY` timers the loop still takes a real macrotask (`settle`), so I/O, signals and host timers are
- * served during a long run as before.
+ * `YIELD_EVERY` timers the loop takes a full event-loop turn (`settle`), so I/O, signals, host timers and
+ * port messages are served during a long run.
  */
 function drainMicrotasks(): Promise<void> {
   return new Promise<void>(tickResolve);

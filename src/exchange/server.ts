@@ -31,7 +31,7 @@ import { priceToTicks, ticksToPrice } from '../market/ticks.js';
 import type { MarketSim } from '../market/sim.js';
 import type { DepthDiff } from '../market/types.js';
 import { createMarket, type Scenario } from '../scenario/scenario.js';
-import { WeightLimiter } from '../market/rate-limit.js';
+import { RATE_WINDOW_MS, WeightLimiter } from '../market/rate-limit.js';
 import { BINANCE_DEPTH_WEIGHTS, requestWeight } from '../market/rest-cost.js';
 
 export const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000, 5000] as const;
@@ -106,6 +106,8 @@ export interface ExchangeStats {
   disconnects: number;
   /** Slow readers: clients dropped because their queued data passed `maxSendBufferBytes`, and the largest queue seen (bytes). */
   slowClients: { dropped: number; maxBufferedBytes: number };
+  /** REST clients (IPs) whose weight windows the exchange holds now. */
+  restClients: number;
 }
 
 export interface Exchange {
@@ -222,7 +224,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   const rMalRest = rngStream(seed, 'exchange/rest/malformed');
   const rMalWs = rngStream(seed, 'exchange/ws/malformed');
 
-  const st: ExchangeStats = {
+  const st: Omit<ExchangeStats, 'restClients'> = {
     rest: { requests: 0, ok: 0, errors5xx: 0, rateLimited: 0, banned: 0, timeouts: 0, malformed: 0, badRequests: 0, internalErrors: 0 },
     ws: { connections: 0, open: 0, messages: 0, malformed: 0, droppedNoPong: 0, rejectedUpgrades: 0, pings: 0, pongs: 0 },
     disconnects: 0,
@@ -492,9 +494,19 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
   // ---------------------------------------------------------------- REST
   const pending = new Set<{ timer: TimerHandle; res: ServerResponse }>();
 
-  /** One rolling weight window per client IP (an unlimited one only counts, for X-MBX-USED-WEIGHT-1M). */
+  /**
+   * One rolling weight window per client IP (an unlimited one only counts, for X-MBX-USED-WEIGHT-1M). Once per
+   * window the limiters with nothing left to remember are dropped, so clients that come and go (new IPs) do not
+   * grow the map for the server's lifetime; a client ever banned is kept (its bans scale the next one).
+   */
   const limiters = new Map<string, WeightLimiter>();
+  let sweptAt = -Infinity;
   const limiterOf = (req: IncomingMessage): WeightLimiter => {
+    const now = feedNow();
+    if (now - sweptAt >= RATE_WINDOW_MS) {
+      sweptAt = now;
+      for (const [ip, l] of limiters) if (l.forgettable(now)) limiters.delete(ip);
+    }
     const ip = req.socket.remoteAddress ?? '-';
     let l = limiters.get(ip);
     if (!l) limiters.set(ip, (l = new WeightLimiter(weightLimit ?? Infinity)));
@@ -757,7 +769,7 @@ export async function startExchange(o: ExchangeOptions): Promise<Exchange> {
     feed,
     time: feedNow,
     epochMs,
-    stats: () => structuredClone(st),
+    stats: () => ({ ...structuredClone(st), restClients: limiters.size }),
     clientCount: () => clients.size,
     dropClients: () => {
       for (const c of [...clients]) c.ws.terminate();

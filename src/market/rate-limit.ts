@@ -92,6 +92,15 @@ export class WeightLimiter {
     return this.sum;
   }
 
+  /**
+   * Nothing left to remember at t: an empty window, no Retry-After or ban running, and no ban ever (the bans so
+   * far scale the next one, so a client once banned is kept). A server may drop such a limiter.
+   */
+  forgettable(t: number): boolean {
+    this.prune(t);
+    return this.head === this.times.length && t >= this.warnUntil && t >= this.bannedUntil && this.bans === 0;
+  }
+
   /** Milliseconds of a running ban left at t (0 when none). */
   banRemainingMs(t: number): number {
     return Math.max(0, this.bannedUntil - t);

@@ -31,6 +31,7 @@ interface SymbolQueue {
 export class TickPath<B> {
   private readonly symbols = new Map<string, SymbolQueue>();
   private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -44,6 +45,18 @@ export class TickPath<B> {
   /** Ticks queued or running. */
   get pending(): number {
     return this.inflight;
+  }
+
+  /** Resolves once no tick is queued or running, or a tick has failed (see `failure`). */
+  settled(): Promise<void> {
+    if (this.inflight === 0 || this.failure !== undefined) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wake(): void {
+    const ws = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of ws) w();
   }
 
   arrive(tick: Tick): void {
@@ -65,6 +78,7 @@ export class TickPath<B> {
     this.inflight++;
     this.drain(q, tick).catch((err: unknown) => {
       this.failure ??= err;
+      this.wake();
     });
   }
 
@@ -76,6 +90,7 @@ export class TickPath<B> {
       q.queue.length = 0;
     }
     this.inflight -= n;
+    if (this.inflight === 0) this.wake();
     return n;
   }
 
@@ -87,6 +102,7 @@ export class TickPath<B> {
     while (tick) {
       await this.process(tick);
       this.inflight--;
+      if (this.inflight === 0) this.wake();
       tick = q.queue.shift();
     }
     q.busy = false;

@@ -131,7 +131,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     let done = 0;
     const { outputs, stats } = await runPool(
       shards.map((indices) => ({ kind: 'shard' as const, input: { ...input, indices } })),
-      { jobs: o.jobs, inline: runShard, onDone: () => o.onProgress?.((o.durationMs * ++done) / shards.length) },
+      { jobs: o.jobs, inline: runShard, ...(o.signal ? { signal: o.signal } : {}), onDone: () => o.onProgress?.((o.durationMs * ++done) / shards.length) },
     );
     sim = mergeShards(outputs, input);
     workers = { jobs: o.jobs!, shards: shards.length, peakHeapMb: stats.peakHeapMb };

@@ -24,7 +24,7 @@ import type { OrderBook } from '../market/book.js';
 import { parseHlog, renderHlog, type ParsedHlog } from '../metrics/hlog.js';
 import { WindowedHistogram, type SerializedWindows } from '../metrics/windowed.js';
 import { loadResults } from '../report/results-file.js';
-import { armNames, pathWindows, type CacheResult, type Percentiles, type Results, type RunInfo } from '../results/types.js';
+import { armNames, pathWindows, type CacheResult, type Percentiles, type Results, type RunInfo, type SharedTierResult } from '../results/types.js';
 import type { BenchOutput } from './bench.js';
 import { PathRecorder, type SerializedRecorder } from './recorder.js';
 import { buildResults, recordedHistograms } from './results.js';
@@ -326,6 +326,15 @@ function symbolUnion(runs: readonly LoadedRun[]): { list: unknown[]; listed: boo
  * Merges runs into one results document and its `.hlog` files (the shape bench returns, so the CLI writes it
  * with the same writer). Throws UsageError (exit 2) when the runs are not mergeable (see checkMergeable).
  */
+function sumShared(all: readonly SharedTierResult[]): SharedTierResult {
+  const out: SharedTierResult = { l2_hits: 0, l2_misses: 0, lease_wins: 0, lease_waits: 0, lease_timeouts: 0, writes_refused: 0, errors: 0, fallbacks: 0, resyncs: 0, rtt_ms: { p50: 0, p99: 0, max: 0, count: 0 } };
+  for (const s of all) {
+    for (const k of ['l2_hits', 'l2_misses', 'lease_wins', 'lease_waits', 'lease_timeouts', 'writes_refused', 'errors', 'fallbacks', 'resyncs'] as const) out[k] += s[k];
+    out.rtt_ms = { p50: Math.max(out.rtt_ms.p50, s.rtt_ms.p50), p99: Math.max(out.rtt_ms.p99, s.rtt_ms.p99), max: Math.max(out.rtt_ms.max, s.rtt_ms.max), count: out.rtt_ms.count + s.rtt_ms.count };
+  }
+  return out;
+}
+
 export function mergeRuns(runs: readonly LoadedRun[], opts: MergeOptions): MergeOutput {
   const forced = checkMergeable(runs, opts.force);
   const shadowOf = shadowPlan(runs, opts.force);
@@ -402,6 +411,9 @@ export function mergeRuns(runs: readonly LoadedRun[], opts: MergeOptions): Merge
   const results = buildResults({ run: runInfo, scenario, seed: first.seed, durationMs: ranMs, windowMs, stageNames, sim });
 
   if (runs.some((r) => r.results.fleet)) notices.push("the runs' fleet sections (simulated fleets) are not merged");
+  // The shared (L2) tier's counts of the processes' caches: summed (its round trip: the worst run's percentiles).
+  const shared = runs.map((r) => r.results.paths.cached.cache?.shared).filter((x): x is SharedTierResult => x !== undefined);
+  if (shared.length > 0 && results.paths.cached.cache) results.paths.cached.cache.shared = sumShared(shared);
   const shadow = shadowOf.merge ? mergeShadow(runs, windowMs) : undefined;
   if (shadow) {
     results.shadow = shadow.shadow;

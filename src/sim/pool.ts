@@ -7,10 +7,12 @@
  * without an import cycle.
  */
 import { availableParallelism } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, UsageError, type Problem } from '../core/errors.js';
+import { RealClock } from '../core/clock.js';
 import type { TaskKind, TaskInput, TaskOutput } from './tasks.js';
 
 export interface PoolTask<K extends TaskKind = TaskKind> {
@@ -23,12 +25,18 @@ export interface PoolOptions<K extends TaskKind = TaskKind> {
    * Runs one task in this thread (used with one worker or one task); the worker threads run the same
    * handler by name (src/sim/worker.ts → tasks.ts).
    */
-  inline: (input: TaskInput<K>, sample: () => void) => Promise<TaskOutput<K>>;
+  inline: (input: TaskInput<K>, sample: () => void, signal?: AbortSignal) => Promise<TaskOutput<K>>;
   /** Worker threads at most (default: the number of cores). */
   jobs?: number;
   /** Called as each task finishes (in completion order), e.g. for progress. */
   onDone?: (index: number, done: number, total: number) => void;
-  /** Stops handing out tasks; running ones finish. */
+  /**
+   * Stops handing out tasks, and stops the running ones at one common simulated time: each worker reports its
+   * simulated time at every step; on abort the pool picks T a little ahead of the furthest worker (about
+   * STOP_AHEAD_MS of wall time at its pace) and every task stops at its first step at or after T — the same
+   * step for all, since steps fall on one grid — so sharded results stay exact (a worker that had already
+   * passed T, which the margin makes unlikely, stops at its next step). Inline tasks get the signal itself.
+   */
   signal?: AbortSignal;
 }
 
@@ -52,8 +60,15 @@ export function workerScript(): URL {
   return dist;
 }
 
+/** Wall time, for the workers' pace. */
+const wall = new RealClock();
+/** How far ahead, in wall time at the fastest worker's pace, the common stop time is set. */
+const STOP_AHEAD_MS = 200;
+
 interface Reply {
   id: number;
+  /** A progress report (simulated ms) of a running task, not its end. */
+  progress?: number;
   ok: boolean;
   result?: unknown;
   error?: { name: string; message: string; problems?: Problem[]; source?: string; stack?: string };
@@ -77,11 +92,11 @@ export async function runPool<K extends TaskKind>(tasks: readonly PoolTask<K>[],
   let done = 0;
   if (jobs === 1) {
     const sample = (): void => {
-      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+      peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
     };
     for (let i = 0; i < tasks.length; i++) {
       if (o.signal?.aborted) break;
-      outputs[i] = await o.inline(tasks[i]!.input, sample);
+      outputs[i] = await o.inline(tasks[i]!.input, sample, o.signal);
       sample();
       o.onDone?.(i, ++done, tasks.length);
     }
@@ -91,17 +106,37 @@ export async function runPool<K extends TaskKind>(tasks: readonly PoolTask<K>[],
   let next = 0;
   let failure: Error | undefined;
   const workers: Worker[] = [];
+  // Per worker: its task's last reported simulated time and its pace (simulated ms per wall ms).
+  const pace = new Map<Worker, { startedAt: number; simMs: number; rate: number }>();
+  const stop = (): void => {
+    let at = 0;
+    for (const p of pace.values()) at = Math.max(at, p.simMs + p.rate * STOP_AHEAD_MS);
+    for (const w of workers) w.postMessage({ stopAt: at });
+  };
+  o.signal?.addEventListener('abort', stop, { once: true });
   const drive = (w: Worker): Promise<void> =>
     new Promise((resolve) => {
       const give = (): void => {
-        if (failure || o.signal?.aborted || next >= tasks.length) {
+        // After an abort no new task starts; the first one of each worker always does (it stops at once):
+        // the tasks of a sharded bench all start together, and each must report its part.
+        if (failure || next >= tasks.length || (o.signal?.aborted && next >= jobs)) {
           resolve();
           return;
         }
         const id = next++;
+        pace.set(w, { startedAt: wall.now(), simMs: 0, rate: 0 });
         w.postMessage({ id, kind: tasks[id]!.kind, input: tasks[id]!.input });
       };
       w.on('message', (r: Reply) => {
+        if (r.progress !== undefined) {
+          const p = pace.get(w);
+          if (p) {
+            p.simMs = r.progress;
+            p.rate = r.progress / Math.max(1, wall.now() - p.startedAt);
+          }
+          return;
+        }
+        pace.delete(w);
         peakHeap = Math.max(peakHeap, r.peakHeap);
         if (r.ok) {
           outputs[r.id] = r.result as TaskOutput<K>;
@@ -118,8 +153,11 @@ export async function runPool<K extends TaskKind>(tasks: readonly PoolTask<K>[],
     });
   try {
     for (let k = 0; k < jobs; k++) workers.push(new Worker(script));
-    await Promise.all(workers.map(drive));
+    const driven = Promise.all(workers.map(drive));
+    if (o.signal?.aborted) stop(); // aborted before the tasks started: the listener never fires
+    await driven;
   } finally {
+    o.signal?.removeEventListener('abort', stop);
     await Promise.all(workers.map((w) => w.terminate()));
   }
   if (failure) throw failure;

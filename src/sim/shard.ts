@@ -33,12 +33,13 @@ export interface ShardInput {
 export interface ShardOutput {
   windowCount: number;
   ranMs: number;
+  interrupted: boolean;
   uncached: SerializedRecorder;
   arms: { name: string; rec: SerializedRecorder; refreshLatency: SerializedWindows; cacheStats: CacheStats }[];
 }
 
 /** Runs one shard (its symbols only) to the end and returns its recorders in clonable form. */
-export async function runShard(i: ShardInput, sample?: () => void): Promise<ShardOutput> {
+export async function runShard(i: ShardInput, sample?: (simMs?: number) => void, signal?: AbortSignal): Promise<ShardOutput> {
   const scenario = i.symbols ? withSymbolCount(i.bench.scenario, i.symbols) : i.bench.scenario;
   const all = resolveSymbols(scenario);
   const clock = new VirtualClock(0);
@@ -55,6 +56,7 @@ export async function runShard(i: ShardInput, sample?: () => void): Promise<Shar
     windowMs: i.windowMs,
     onProgress: sample,
     restWeights: scenario.rest.weights,
+    ...(signal ? { signal } : {}),
   });
   return serializeOutput(sim, i.bench.mdCache);
 }
@@ -65,6 +67,7 @@ export function serializeOutput(sim: SimulationOutput<OrderBook>, mdCache: Bench
   return {
     windowCount: sim.windowCount,
     ranMs: sim.ranMs,
+    interrupted: sim.interrupted,
     uncached: sim.uncached.serialize(),
     arms: arms.map((a) => ({ name: a.name, rec: a.rec.serialize(), refreshLatency: a.refreshLatency.serialize(), cacheStats: a.cacheStats })),
   };
@@ -128,6 +131,6 @@ export function mergeShards(shards: readonly ShardOutput[], i: Pick<ShardInput, 
     ...(named ? { arms } : {}),
     windowCount: Math.max(...shards.map((s) => s.windowCount)),
     ranMs,
-    interrupted: false,
+    interrupted: shards.some((s) => s.interrupted),
   };
 }

@@ -332,7 +332,10 @@ export class Simulation<B> {
       this.scheduler.stop(this.stopAt);
       const [uncached, ...arms] = paths.map((p) => p.dropQueued());
       droppedAtEnd = { uncached: uncached!, cached: arms[0]!, arms };
-      while (paths.some((p) => p.pending > 0) && paths.every((p) => p.failure === undefined)) await clock.sleep(5);
+      // The ticks already running finish (their latency counts); a failed tick ends the wait (it is rethrown).
+      while (paths.some((p) => p.pending > 0) && paths.every((p) => p.failure === undefined)) {
+        await Promise.race(paths.filter((p) => p.pending > 0).map((p) => p.settled()));
+      }
       for (const arm of this.armList) arm.detach();
     }
     for (const path of paths) if (path.failure !== undefined) throw path.failure;

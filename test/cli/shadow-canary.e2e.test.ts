@@ -30,6 +30,13 @@ afterAll(() => {
 });
 
 describe('mdcache shadow (child process)', () => {
+  it('virtual time with md_cache.shared in prod.yaml: says the Redis tier is for binance sources only, runs L1 only', async () => {
+    writeFileSync(join(dir, 'prod-shared.yaml'), readFileSync(PROD, 'utf8').replace(/^md_cache:.*\n/m, 'md_cache:\n  shared: { type: redis, url: "redis://127.0.0.1:1" }\n'));
+    const r = await run(['shadow', '--config', 'prod-shared.yaml', '--duration', '1m', '--metrics-port', '0', '--out', 'shs', '--no-progress']);
+    expect(r.err).toContain('mdcache shadow: md_cache.shared is used with source.type: binance only; this synthetic shadow runs the candidate\'s cache without it (L1 only)');
+    expect(json('shs/results.json').paths.cached.cache.shared).toBeUndefined();
+  });
+
   it('virtual time: results.json has a shadow block and report.md the shadow sections; exit follows the verdict', async () => {
     // The same config with explicit one-minute windows: 3 minutes give too few of them.
     writeFileSync(join(dir, 'prod-1m.yaml'), readFileSync(PROD, 'utf8').replace(/^shadow:\n/m, 'shadow:\n  window: 1m\n'));

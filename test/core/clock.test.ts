@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { VirtualClock, abortError } from '../../src/core/clock.js';
+import { MessageChannel } from 'node:worker_threads';
 
 describe('VirtualClock', () => {
   it('starts at the given time and only moves when advanced', async () => {
@@ -239,5 +240,24 @@ describe('abortError', () => {
     expect(abortError(b.signal).message).toBe('why');
     expect(abortError(b.signal).name).toBe('AbortError');
     expect(abortError().name).toBe('AbortError');
+  });
+});
+
+describe('VirtualClock yields to the host event loop', () => {
+  it('a port message posted before a run of many short advances is read within the first advances', async () => {
+    // A pool worker's stop request arrives as a port message: a run advancing one simulated second at a
+    // time must read it at once, not ~1000 advances later (as when each advance yielded through a port
+    // round trip, which Node drains without an event-loop turn).
+    const clock = new VirtualClock();
+    let fired = 0;
+    for (let i = 1; i <= 2000; i++) clock.setTimeout(() => fired++, i);
+    const { port1, port2 } = new MessageChannel();
+    let readAt: number | undefined;
+    port2.once('message', () => (readAt = fired));
+    port1.postMessage('stop');
+    for (let i = 0; i < 2000 && readAt === undefined; i++) await clock.advance(1);
+    port1.close();
+    expect(readAt).toBeDefined();
+    expect(readAt!).toBeLessThan(5);
   });
 });

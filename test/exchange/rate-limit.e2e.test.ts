@@ -4,6 +4,7 @@
  * for a client that keeps sending, the ban's end; and BinanceRestSource against it.
  */
 import { describe, it, expect } from 'vitest';
+import { get as httpGet } from 'node:http';
 import { VirtualClock } from '../../src/core/clock.js';
 import { BinanceRestSource } from '../../src/net/rest-source.js';
 import { RateLimitError } from '../../src/net/errors.js';
@@ -83,5 +84,33 @@ describe('exchange weight limit', () => {
     await clock.advance(60_000);
     await expect(src.fetch('BTCUSDT', 5)).resolves.toBeDefined();
     expect(ex.stats().rest.banned).toBe(0);
+  });
+});
+
+describe('exchange REST clients', () => {
+  it('the weight window of a client gone quiet is dropped once per window; a banned client is kept', async () => {
+    const clock = new VirtualClock(0);
+    const ex = await exchange({ clock, restFaults: false, weightLimit: 30 });
+    const port = Number(new URL(ex.restUrl).port);
+    /** GET from a given loopback address (Linux routes all of 127/8 to lo). */
+    const getFrom = (localAddress: string, path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpGet({ host: '127.0.0.1', port, path, localAddress }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+      });
+    expect(await getFrom('127.0.0.2', '/api/v3/ping')).toBe(200);
+    expect(await getFrom('127.0.0.3', '/api/v3/depth?symbol=BTCUSDT&limit=500')).toBe(200); // weight 25
+    expect(await getFrom('127.0.0.3', '/api/v3/depth?symbol=BTCUSDT&limit=500')).toBe(429);
+    expect(await getFrom('127.0.0.3', '/api/v3/ping')).toBe(418); // banned (sent during the Retry-After)
+    expect(ex.stats().restClients).toBe(2);
+    await clock.advance(61_000); // both windows empty; .3 still banned (2 min)
+    expect(await getFrom('127.0.0.4', '/api/v3/ping')).toBe(200); // a request sweeps: .2 is dropped
+    expect(ex.stats().restClients).toBe(2); // .3 (banned) and .4
+    await clock.advance(3 * 60_000); // the ban is over, but .3 was banned once: kept
+    expect(await getFrom('127.0.0.4', '/api/v3/ping')).toBe(200);
+    expect(ex.stats().restClients).toBe(2);
   });
 });

@@ -127,4 +127,21 @@ describe('RetryAfterBlock', () => {
     expect(b.status).toBe(418);
     expect(b.remainingMs(120_000)).toBe(0);
   });
+
+  it('forgettable: only with an empty window, no Retry-After or ban running, and no ban ever', () => {
+    const l = new WeightLimiter(10);
+    expect(l.forgettable(0)).toBe(true);
+    l.admit(0, 6);
+    expect(l.forgettable(59_999)).toBe(false); // the weight is still in the window
+    expect(l.forgettable(60_000)).toBe(true);
+    l.admit(60_000, 6);
+    expect(l.admit(60_001, 6).status).toBe(429); // Retry-After until 120 s
+    expect(l.forgettable(121_000)).toBe(true); // waited out, nothing left
+    const banned = new WeightLimiter(10);
+    banned.admit(0, 10);
+    expect(banned.admit(1, 5).status).toBe(429);
+    expect(banned.admit(2, 1).status).toBe(418); // sent during the Retry-After
+    expect(banned.forgettable(30_000)).toBe(false); // banned now
+    expect(banned.forgettable(10 * 86_400_000)).toBe(false); // a client once banned is kept: its bans scale the next one
+  });
 });

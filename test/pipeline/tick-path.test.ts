@@ -303,3 +303,48 @@ describe('TickPath: an observer bug is not a fetch error', () => {
     expect((path.failure as Error).message).toBe('observer bug');
   });
 });
+
+describe('TickPath.settled', () => {
+  it('resolves when the last queued or running tick is done — not before — and at once when idle', async () => {
+    const { clock, path } = setup(() => 30);
+    await path.settled(); // idle
+    path.arrive(tick(0));
+    path.arrive(tick(0)); // queued behind the first
+    let settledAt: number | undefined;
+    void path.settled().then(() => (settledAt = clock.now()));
+    await clock.advance(30);
+    expect(settledAt).toBeUndefined(); // one tick still queued
+    await clock.advance(30);
+    expect(settledAt).toBe(60);
+    expect(path.pending).toBe(0);
+  });
+
+  it('resolves when the queued ticks are dropped, and when a tick fails inside the path', async () => {
+    const { clock, path } = setup(() => 30);
+    path.arrive(tick(0));
+    path.arrive(tick(0));
+    let settled = false;
+    void path.settled().then(() => (settled = true));
+    expect(path.dropQueued()).toBe(1);
+    await clock.advance(30);
+    expect(settled).toBe(true);
+
+    const clock2 = new VirtualClock(0);
+    const broken = new TickPath<FakeBook>('uncached', clock2, new FakeFetch(clock2, () => 10).fn, 20, 'queue', {
+      fetched: () => {
+        throw new Error('observer bug');
+      },
+      fetchFailed: () => undefined,
+      stage: () => undefined,
+      done: () => undefined,
+      dropped: () => undefined,
+    });
+    broken.arrive(tick(0));
+    let woke = false;
+    void broken.settled().then(() => (woke = true));
+    await clock2.advance(10);
+    expect(woke).toBe(true);
+    expect((broken.failure as Error).message).toBe('observer bug');
+    expect(broken.pending).toBe(1); // the failed tick never finished
+  });
+});

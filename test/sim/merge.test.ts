@@ -85,6 +85,19 @@ describe('mergeRuns', () => {
     expect(m.results.run.merged?.forced?.length).toBe(1);
   });
 
+  it('the shared tier counts are summed by a plain merge (round trip: the worst run percentiles)', () => {
+    const tier = (k: number) => ({ l2_hits: 10 * k, l2_misses: k, lease_wins: 2 * k, lease_waits: 3 * k, lease_timeouts: 0, writes_refused: k, errors: 0, fallbacks: k - 1, resyncs: 0, rtt_ms: { p50: 0.1 * k, p99: 0.5 * k, max: k, count: 100 * k } });
+    const runs = halves.map((d, i) => {
+      const r = loadRun(d);
+      r.results.paths.cached.cache!.shared = tier(i + 1);
+      return r;
+    });
+    const m = mergeRuns(runs, { run: MERGE });
+    expect(m.results.paths.cached.cache!.shared).toEqual({ l2_hits: 30, l2_misses: 3, lease_wins: 6, lease_waits: 9, lease_timeouts: 0, writes_refused: 3, errors: 0, fallbacks: 1, resyncs: 0, rtt_ms: { p50: 0.2, p99: 1, max: 2, count: 300 } });
+    // runs without a shared tier: no block
+    expect(mergeRuns(halves.map((d) => loadRun(d)), { run: MERGE }).results.paths.cached.cache!.shared).toBeUndefined();
+  });
+
   it('histogram totals of a merge are the sums of the runs\' counts, for any grouping of the runs (property)', () => {
     const runs = halves.map((d) => loadRun(d));
     fc.assert(

@@ -3,6 +3,7 @@
  * seeded workload (virtual time by default), writes results.json, .hlog files, report.md and charts,
  * prints the comparison and exits 1 when the gates do not pass.
  */
+import { getHeapStatistics } from 'node:v8';
 import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -211,7 +212,7 @@ export function registerBench(program: Command): void {
         gates: f.gate ? gates : null,
         run: { id, command: reproduceCommand(f, durationMs, seed), version: VERSION, host: hostname() },
         onProgress: (t) => {
-          peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+          peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
           progress.update(t);
         },
       }).catch((err: unknown) => {
@@ -221,7 +222,7 @@ export function registerBench(program: Command): void {
       });
       const { results, hlogs } = ran;
       progress.done();
-      results.run.peak_heap_mb = Math.round(Math.max(peakHeap, process.memoryUsage().heapUsed) / 1e5) / 10;
+      results.run.peak_heap_mb = Math.round(Math.max(peakHeap, getHeapStatistics().used_heap_size) / 1e5) / 10;
       if (f.fleetWorker) {
         // A worker of a fleet: its own files only (the parent merges them and renders the report).
         results.run.fleet_worker = { index: f.fleetWorker.index, of: f.fleetWorker.of };

@@ -86,6 +86,8 @@ export function registerShadow(program: Command): void {
           if (v !== undefined) throw new UsageError(`${flag} needs source.type: binance in ${f.config} (real worker processes against an exchange, real time, a real Redis); the source is ${config.source.type}`);
         }
         if (f.fleetWorker !== undefined) throw new UsageError('--fleet-worker is internal: it is set by --processes N on the worker processes it starts');
+        // Said, not silently dropped: a Redis tier needs real processes on a real clock.
+        if (config.md_cache.shared) process.stderr.write(`mdcache shadow: md_cache.shared is used with source.type: binance only; this ${config.source.type} shadow runs the candidate's cache without it (L1 only)\n`);
       }
       // The candidate's shared tier: --shared, else md_cache.shared of the config (live runs only).
       const sharedSource = f.shared !== undefined ? '--shared' : 'md_cache.shared';

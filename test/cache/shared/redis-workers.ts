@@ -9,15 +9,21 @@ export class Worker {
   private seq = 0;
   private readonly waiting = new Map<number, (r: any) => void>();
   readonly stderr: string[] = [];
-  /** 'rest' (symbol): the worker's fake REST call for that symbol has started. */
+  /**
+   * The worker's announcements, each with its symbol: 'rest' (its fake REST call started), 'write-refused' (the
+   * store refused its L2 write: the epoch had moved).
+   */
   readonly events = new EventEmitter();
   /** REST calls started per symbol (from the worker's 'rest' announcements). */
   readonly restCalls = new Map<string, number>();
+  /** Refused L2 writes per symbol. */
+  readonly writesRefused = new Map<string, number>();
   private constructor(readonly proc: ChildProcess) {
     proc.on('message', (m: any) => {
-      if (m.event === 'rest') {
-        this.restCalls.set(m.sym, (this.restCalls.get(m.sym) ?? 0) + 1);
-        this.events.emit('rest', m.sym);
+      if (m.event === 'rest' || m.event === 'write-refused') {
+        const counts = m.event === 'rest' ? this.restCalls : this.writesRefused;
+        counts.set(m.sym, (counts.get(m.sym) ?? 0) + 1);
+        this.events.emit(m.event, m.sym);
       } else if (m.id !== undefined) {
         this.waiting.get(m.id)?.(m.reply);
         this.waiting.delete(m.id);

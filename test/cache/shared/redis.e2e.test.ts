@@ -142,6 +142,8 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     expect(aGot.id.startsWith(`${a.pid}-`)).toBe(true); // A's own waiting caller still gets A's result
     expect(got.id.startsWith(`${a.pid}-`), `C got A's pre-invalidation book ${got.id}`).toBe(false);
     expect(got.id.startsWith(`${c.pid}-`)).toBe(true);
+    // A's write of its pre-invalidation book (in the background, after its caller got it) is refused
+    await waitUntil("A's refused write of X", () => a.writesRefused.get('X') === 1, [[a.events, 'write-refused']]);
     const aStats = (await a.req({ op: 'stats' })).stats.shared;
     expect(aStats.writesRefused).toBe(1);
     // A dropped its own copy (its write was refused) and now reads C's book from L2 (once C's write is there)
