@@ -115,5 +115,25 @@ describe('LRU past the growth of its link arrays', () => {
     for (const k of [2, 15, 16, 17, 19]) expect(cache.peek(`S${k}`)).toBeDefined();
     expect(cache.stats().evictions).toBe(2);
   });
+
+  it('evicting the symbol just before a skipped tail (a caller waits on it) keeps the list whole', async () => {
+    const { clock, refresh, cache } = setup({ max_symbols: 2, refresh_timeout_ms: 10_000 }, { autoMs: undefined });
+    const a = track(cache.get('A')); // the tail, its caller waiting
+    void cache.get('B');
+    refresh.calls[1]!.resolve();
+    await flush();
+    void cache.get('C'); // A is skipped: B is evicted
+    expect(cache.peek('B')).toBeUndefined();
+    refresh.calls[0]!.resolve();
+    refresh.calls[2]!.resolve();
+    await flush();
+    expect(a.value?.status).toBe('miss');
+    void cache.get('D'); // now A, the least recently used, goes
+    await clock.advance(0);
+    expect(cache.size).toBe(2);
+    expect(cache.peek('A')).toBeUndefined();
+    expect(cache.peek('C')).toBeDefined();
+    expect(cache.stats().evictions).toBe(2);
+  });
 });
 
