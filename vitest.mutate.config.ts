@@ -21,6 +21,7 @@ export default defineConfig({
           'test/cache/ws-edges.test.ts',
           'test/cache/stats-edges.test.ts',
           'test/cache/construct-edges.test.ts',
+          'test/cache/abort-context.test.ts',
           'test/cache/coarse-clock.test.ts',
           'test/cache/shared/shared-tier.test.ts',
           'test/cache/shared/refresh-l2.test.ts',

@@ -94,6 +94,41 @@ describe('RefreshContext as an AbortLike', () => {
     expect(calls).toEqual(['a']);
   });
 
+  it('removing a listener removes that one only (the first, the last, or one never added), before or after the abort', async () => {
+    // a refresh that adds no listener of its own, so the test's are the whole list
+    const clock = new VirtualClock();
+    const ctxs: RefreshContext[] = [];
+    const cache = new MDCache<string>(mdCacheConfig({ enabled: true, ttl_ms: 100, retry: { max_attempts: 1 } }), {
+      clock,
+      registry: null,
+      refresh: (symbol, ctx) => {
+        ctxs.push(ctx);
+        return new Promise<string>((resolve) => clock.setTimeout(() => resolve(symbol), 50));
+      },
+    });
+    const first = cache.get('A');
+    await clock.advance(50);
+    await first;
+    await clock.advance(101);
+    expect(cache.getSync('A')?.status).toBe('stale'); // background refresh, no waiter
+    const ctx = ctxs[1]!;
+    const calls: string[] = [];
+    const a = (): void => void calls.push('a');
+    const b = (): void => void calls.push('b');
+    const c = (): void => void calls.push('c');
+    ctx.removeEventListener('abort', a); // nothing added yet: a no-op
+    ctx.addEventListener('abort', a);
+    ctx.addEventListener('abort', b);
+    ctx.addEventListener('abort', c);
+    ctx.removeEventListener('abort', a); // the first of the list
+    ctx.removeEventListener('abort', (): void => undefined); // never added: nothing removed
+    cache.invalidate('A', 'manual');
+    await clock.advance(0);
+    expect(calls).toEqual(['b', 'c']);
+    ctx.removeEventListener('abort', b); // after the abort: a no-op
+    expect(ctx.aborted).toBe(true);
+  });
+
   it('toAbortSignal gives fetch a real signal: the same signal, the context\'s own, or a bridge', () => {
     const ac = new AbortController();
     expect(toAbortSignal(ac.signal)).toBe(ac.signal);

@@ -45,3 +45,26 @@ describe('LRU order (typed-array links) against a reference LRU', () => {
     );
   });
 });
+
+describe('LRU order in bypass mode (enabled: false, async get)', () => {
+  it('a repeated get of the most recent symbol keeps the list intact; the least recently used is evicted', async () => {
+    const { clock, cache } = setup({ enabled: false, max_symbols: 2 });
+    const get = async (s: string): Promise<void> => {
+      const p = cache.get(s);
+      await clock.advance(10);
+      await p;
+    };
+    await get('A');
+    await get('A'); // A is already the most recent: nothing moves
+    await get('B');
+    await get('A'); // A most recent again; B least
+    await get('C'); // evicts B
+    expect(cache.stats('B').gets).toBe(0);
+    expect(cache.stats('A').gets).toBe(3);
+    await get('C');
+    await get('D'); // evicts A
+    expect(cache.stats('A').gets).toBe(0);
+    expect(cache.stats('C').gets).toBe(2);
+    expect(cache.stats().evictions).toBe(2);
+  });
+});
