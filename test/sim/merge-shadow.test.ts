@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { saveRunDir } from '../helpers/run-dir.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { UsageError } from '../../src/core/errors.js';
@@ -29,13 +30,7 @@ const DURATION = 60_000;
 
 let root: string;
 let n = 0;
-function save(o: BenchOutput): string {
-  const dir = join(root, `run${n++}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [f, t] of Object.entries(o.hlogs)) writeFileSync(join(dir, f), t);
-  writeFileSync(join(dir, 'results.json'), JSON.stringify(o.results, null, 2));
-  return dir;
-}
+const save = (o: BenchOutput): string => saveRunDir(join(root, `run${n++}`), o);
 
 /** flaky-ws (two symbols, a misbehaving feed: many mismatches) restricted to `symbols`, as a scenario file. */
 function scenarioFile(symbols: string[] | undefined): string {

@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { saveRunDir } from '../helpers/run-dir.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Reader } from '../../src/config/reader.js';
@@ -25,13 +26,7 @@ const WINDOW = 6_000;
 
 let root: string;
 let n = 0;
-function save(o: BenchOutput): string {
-  const dir = join(root, `run${n++}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [f, t] of Object.entries(o.hlogs)) writeFileSync(join(dir, f), t);
-  writeFileSync(join(dir, 'results.json'), JSON.stringify(o.results, null, 2));
-  return dir;
-}
+const save = (o: BenchOutput): string => saveRunDir(join(root, `run${n++}`), o);
 
 function withSymbols(sc: Scenario, pick: (i: number) => boolean): Scenario {
   return { ...sc, symbols: { list: resolveSymbols(sc).filter((_, i) => pick(i)) } };
