@@ -30,7 +30,7 @@ describe('an interrupted sharded bench', () => {
     expect(at % 1000).toBe(0); // a step of the common grid
 
     // Not asserted: that these results equal one thread stopped at the same time. They did in every run here
-    // but one (CI on a fresh clone, 28 Nov 01:34 UTC: 88 ticks per path sharded vs 73 on one thread, both at
+    // but one (CI on a fresh clone, 28 Nov 01:34 UTC: 73 ticks per path sharded vs 88 on one thread, both at
     // 3,000 ms) — an open defect, see the README (Sharding).
   }, 300_000);
 
