@@ -19,9 +19,8 @@ let server: RedisServer;
 let prefixN = 0;
 const prefix = (): string => `t${process.pid}-${++prefixN}:`;
 
-/** Store notices of one key prefix as they arrive (a second subscriber on the fleet's channel), awaitable. */
-async function observe(url: string, keyPrefix: string): Promise<{ events: StoreEvent[]; on: Trigger; close(): Promise<void> }> {
-  const store = new RedisStore({ url, keyPrefix, connectTimeoutMs: 1000, commandTimeoutMs: 500, clock: new RealClock() });
+/** A store's notices as they arrive, awaitable (`on` is a waitUntil trigger). */
+function notices(store: RedisStore): { events: StoreEvent[]; on: Trigger } {
   const events: StoreEvent[] = [];
   const listeners = new Set<() => void>();
   store.subscribe(
@@ -31,11 +30,18 @@ async function observe(url: string, keyPrefix: string): Promise<{ events: StoreE
     },
     () => {},
   );
-  await store.ready(3000);
   const on: Trigger = (recheck) => {
     listeners.add(recheck);
     return () => listeners.delete(recheck);
   };
+  return { events, on };
+}
+
+/** Store notices of one key prefix as they arrive (a second subscriber on the fleet's channel), awaitable. */
+async function observe(url: string, keyPrefix: string): Promise<{ events: StoreEvent[]; on: Trigger; close(): Promise<void> }> {
+  const store = new RedisStore({ url, keyPrefix, connectTimeoutMs: 1000, commandTimeoutMs: 500, clock: new RealClock() });
+  const { events, on } = notices(store);
+  await store.ready(3000);
   return { events, on, close: () => store.close() };
 }
 /** A worker's log line (stderr) containing `text`, awaited on its stderr. */
@@ -61,15 +67,7 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
   it('store: epoch-fenced writes, leases by token, invalidation notices, conservative ages', async () => {
     const clock = new RealClock();
     const store = new RedisStore({ url: server.url, keyPrefix: prefix(), connectTimeoutMs: 1000, commandTimeoutMs: 500, clock });
-    const events: StoreEvent[] = [];
-    const listeners = new Set<() => void>();
-    store.subscribe(
-      (e) => {
-        events.push(e);
-        for (const l of listeners) l();
-      },
-      () => {},
-    );
+    const { events, on } = notices(store);
     await store.ready(3000);
     const r0 = await store.read('S');
     expect(r0.book).toBeUndefined();
@@ -90,12 +88,7 @@ describe.skipIf(!have)('shared tier on a real Redis', () => {
     expect(e2).toBe(r0.epoch + 1);
     expect((await store.read('S')).book).toBeUndefined();
     expect(await store.write('S', r0.epoch, bytes, 20, 0, 10_000, 'me')).toBe(false); // predates the invalidation
-    await waitUntil('the written and invalidated notices', () => events.length >= 2, [
-      (recheck) => {
-        listeners.add(recheck);
-        return () => listeners.delete(recheck);
-      },
-    ]);
+    await waitUntil('the written and invalidated notices', () => events.length >= 2, [on]);
     expect(events.map((e) => e.type)).toEqual(['written', 'invalidated']);
     expect(events[1]).toMatchObject({ symbol: 'S', epoch: e2, origin: 'me' });
     await store.close();
